@@ -1,0 +1,3 @@
+from rma_mailbot.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The rma-mailbot command: each command loads the config and calls one library function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from rma_mailbot import config as config_module
+from rma_mailbot.errors import ConfigError, MailbotError
+from rma_mailbot.models import ClaimState
+
+log = logging.getLogger(__name__)
+
+
+def clean_errors(command):
+    """Known errors become one line on stderr: exit 2 for config, 1 for everything else."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"config error: {exc}", err=True)
+            sys.exit(2)
+        except MailbotError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _config(ctx: click.Context) -> config_module.Config:
+    return config_module.load(config_module.config_path(ctx.obj["config"]))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help=f"The config file (default: ${config_module.ENV_VAR}, else ./config.toml).")
+@click.option("-v", "--verbose", count=True, help="Log more (-v: each mail, -vv: debug).")
+@click.version_option(package_name="rma-mailbot")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, verbose: int) -> None:
+    """Runs a returns desk by email: claims, policy checks, templated replies."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    if ctx.invoked_subcommand == "run":
+        level = min(level, logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config": config_file}
+
+
+class _Bar:
+    """A progress bar on a terminal; silent when output goes to a file or a pipe."""
+
+    def __init__(self):
+        self._bar = None
+
+    def start(self, total: int) -> None:
+        if total > 1 and sys.stderr.isatty():
+            self._bar = click.progressbar(length=total, label="mails", file=sys.stderr)
+            self._bar.__enter__()
+
+    def advance(self, count: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@cli.command()
+@click.pass_context
+@clean_errors
+def poll(ctx: click.Context) -> None:
+    """Run one poll cycle over the inbox, then exit."""
+    from rma_mailbot.pipeline import Runtime, poll_once
+    from rma_mailbot.sources import open_source
+
+    config = _config(ctx)
+    rt = Runtime.open(config)
+    source = open_source(config)
+    bar = _Bar()
+    try:
+        report = poll_once(rt, source, lambda: dt.datetime.now(config.tz), progress=bar)
+    finally:
+        bar.close()
+        source.close()
+        rt.close()
+    click.echo(f"{report.fetched} fetched: {report.ingested} new, {report.duplicates} already stored, "
+               f"{report.machine} machine mail (not answered), {report.quarantined} quarantined; "
+               f"{report.replies_queued} repl{'y' if report.replies_queued == 1 else 'ies'} queued, "
+               f"{report.replies_sent} sent")
+
+
+@cli.command()
+@click.pass_context
+@clean_errors
+def run(ctx: click.Context) -> None:
+    """Run as a daemon: poll on a schedule until SIGTERM or SIGINT."""
+    from rma_mailbot.daemon import Daemon
+
+    Daemon(_config(ctx)).run()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of claim objects.")
+@click.option("--state", type=click.Choice([s.value for s in ClaimState]), help="Only claims in this state.")
+@click.pass_context
+@clean_errors
+def claims(ctx: click.Context, as_json: bool, state: str | None) -> None:
+    """List claims."""
+    from rma_mailbot.store import Store
+    from rma_mailbot.views import claim_json, claims_table
+
+    config = _config(ctx)
+    store = Store(config.bot.database, config.bot.data_dir)
+    rows = [claim_json(row, config.bot.claim_ref_prefix) for row in store.claims(state)]
+    store.close()
+    click.echo(json.dumps(rows, indent=2) if as_json else claims_table(rows) if rows else "no claims")
+
+
+@cli.command()
+@click.argument("claim")
+@click.option("--json", "as_json", is_flag=True, help="The claim as one JSON object.")
+@click.pass_context
+@clean_errors
+def show(ctx: click.Context, claim: str, as_json: bool) -> None:
+    """Show one claim: decision, clauses checked, evidence, history, replies."""
+    from rma_mailbot.store import Store
+    from rma_mailbot.views import claim_detail, claim_id_from, detail_text
+
+    config = _config(ctx)
+    store = Store(config.bot.database, config.bot.data_dir)
+    try:
+        detail = claim_detail(store, claim_id_from(claim), config.bot.claim_ref_prefix)
+    finally:
+        store.close()
+    click.echo(json.dumps(detail, indent=2, ensure_ascii=False) if as_json else detail_text(detail))
+
+
+@cli.command("check-config")
+@click.pass_context
+@clean_errors
+def check_config(ctx: click.Context) -> None:
+    """Validate the config, then try the IMAP login and the SMTP connection."""
+    from rma_mailbot.checks import check_connections
+
+    config = _config(ctx)
+    click.echo(f"{config.path}: config OK")
+    failures = 0
+    for name, ok, message in check_connections(config):
+        click.echo(f"{name}: {'ok' if ok else 'FAILED'}: {message}", err=not ok)
+        failures += not ok
+    sys.exit(1 if failures else 0)
+
+
+@cli.command()
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("rma-demo"),
+              show_default=True, help="Folder for the demo's inbox, orders, database and replies (made anew).")
+@clean_errors
+def demo(workspace: Path) -> None:
+    """Run the whole bot on sample mails, with no mail server."""
+    from rma_mailbot.demo import run_demo
+
+    click.echo(run_demo(workspace, dt.datetime.now(dt.timezone.utc)))
+
+
+def main() -> None:
+    cli(prog_name="rma-mailbot")

@@ -1,0 +1,224 @@
+"""Records passed between the stages, and the domain vocabulary as StrEnums."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ClaimKind(StrEnum):
+    NON_RECEIPT = "non_receipt"
+    MISSING_ITEMS = "missing_items"
+    RETURN = "return"
+    QUALITY = "quality"
+    UNKNOWN = "unknown"
+
+
+class ClaimState(StrEnum):
+    AWAITING_EVIDENCE = "awaiting_evidence"
+    AWAITING_DELIVERY = "awaiting_delivery"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class Evidence(StrEnum):
+    ORDER_NUMBER = "order_number"
+    ALL_BOXES_RECEIVED = "all_boxes_received"
+    BOXES_EMPTIED = "boxes_emptied"
+    MISSING_QUANTITIES = "missing_quantities"
+    PARCEL_PHOTOS = "parcel_photos"
+    QUALITY_REPORT = "quality_report"
+
+
+class Reason(StrEnum):
+    DELIVERY_OVERDUE = "delivery_overdue"
+    DELIVERY_IN_TRANSIT = "delivery_in_transit"
+    DELIVERY_FAILED_CUSTOMER = "delivery_failed_customer"
+    RETURN_WINDOW_OPEN = "return_window_open"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
+    WARRANTY_EXPIRED = "warranty_expired"
+    REPORT_REQUIRED = "report_required"
+    REPORT_LAB_UNRECOGNIZED = "report_lab_unrecognized"
+    SENSITIVE_PARTS_OPENED = "sensitive_parts_opened"
+    SENDER_NOT_ORDER_OWNER = "sender_not_order_owner"
+    ORDER_UNKNOWN = "order_unknown"
+    CUSTOMER_PAYS_FEES = "customer_pays_fees"
+    FREIGHT_PREPAID_NO_COD = "freight_prepaid_no_cod"
+    MISSING_ITEMS_CHECKLIST = "missing_items_checklist"
+    WAREHOUSE_CHECK = "warehouse_check"
+    KIND_UNCLEAR = "kind_unclear"
+
+
+class MailClass(StrEnum):
+    """What a stored message is; only CUSTOMER mail is ever answered."""
+
+    CUSTOMER = "customer"
+    AUTOREPLY = "autoreply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    OWN = "own"
+    QUARANTINED = "quarantined"
+
+
+class Outcome(StrEnum):
+    """How one clause came out when a claim was checked against it."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    MISSING = "missing"
+    WAIT = "wait"
+    REVIEW = "review"
+    NOT_APPLICABLE = "n/a"
+
+
+class ReplyKind(StrEnum):
+    """Each value names the template under templates/ that renders it."""
+
+    ASK_EVIDENCE = "ask_evidence"
+    RMA_CONFIRMED = "rma_confirmed"
+    DECLINED = "declined"
+    IN_TRANSIT = "in_transit"
+    IN_REVIEW = "in_review"
+    WRONG_SENDER = "wrong_sender"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a message sits on its source: (mailbox, UIDVALIDITY, UID)."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: str
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    ref: SourceRef
+    raw: bytes
+    received_at: dt.datetime  # server receipt time (IMAP INTERNALDATE), tz-aware
+
+
+@dataclass(frozen=True)
+class Part:
+    """One attachment or inline part, decoded."""
+
+    content_type: str
+    payload: bytes
+    filename: str = ""
+    content_id: str = ""
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str
+    sender: str  # bare lower-case address
+    sender_name: str
+    subject: str
+    text: str  # customer's own words: HTML converted, quoted history stripped
+    full_text: str  # the whole text before stripping, for staff
+    in_reply_to: str
+    references: tuple[str, ...]
+    parts: tuple[Part, ...]
+    mail_class: MailClass
+    class_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Photo:
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A piece of evidence read from the customer's text, with the sentence it rests on."""
+
+    evidence: Evidence
+    sentence: str
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What one or more customer mails establish about a claim."""
+
+    order_number: str = ""
+    kind: ClaimKind = ClaimKind.UNKNOWN
+    kind_sentence: str = ""
+    statements: tuple[Statement, ...] = ()
+    photos: tuple[Photo, ...] = ()
+    reports: tuple[str, ...] = ()  # sha256 of PDF attachments
+    missing_parts: tuple[tuple[str, int], ...] = ()  # (part number, quantity)
+
+    @property
+    def confirmed(self) -> frozenset[Evidence]:
+        return frozenset(s.evidence for s in self.statements)
+
+    def merged(self, newer: ClaimFacts) -> ClaimFacts:
+        """Evidence accumulates over a claim's mails; a later explicit kind or order wins."""
+        seen = {s.evidence for s in self.statements}
+        photos = {p.sha256: p for p in (*self.photos, *newer.photos)}
+        return ClaimFacts(
+            order_number=newer.order_number or self.order_number,
+            kind=newer.kind if newer.kind is not ClaimKind.UNKNOWN else self.kind,
+            kind_sentence=newer.kind_sentence if newer.kind is not ClaimKind.UNKNOWN else self.kind_sentence,
+            statements=self.statements + tuple(s for s in newer.statements if s.evidence not in seen),
+            photos=tuple(photos.values()),
+            reports=tuple(dict.fromkeys((*self.reports, *newer.reports))),
+            missing_parts=newer.missing_parts or self.missing_parts,
+        )
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    part: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    customer_email: str
+    ship_date: dt.date | None
+    delivery_date: dt.date | None
+    shipping_method: str
+    boxes: int
+    lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One clause applied to a claim: its outcome and what it rested on."""
+
+    reason: Reason
+    outcome: Outcome
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: ClaimState
+    reply: ReplyKind | None
+    missing: tuple[Evidence, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    checks: tuple[Check, ...] = ()
+    recheck_on: dt.date | None = None  # awaiting_delivery: decide again after this date
+    issue_rma: bool = False
+
+
+@dataclass(frozen=True)
+class PollReport:
+    fetched: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    machine: int = 0
+    replies_queued: int = 0
+    replies_sent: int = 0
+    claims_touched: tuple[int, ...] = field(default=())

@@ -1,0 +1,133 @@
+"""Decision + claim -> EmailMessage, rendered from jinja2 templates. Pure: values in, message out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+
+import jinja2
+
+from rma_mailbot.models import Evidence, Reason, ReplyKind
+from rma_mailbot.parse import one_line
+from rma_mailbot.policy import CLAUSES
+
+# Long References headers must stay one logical line of message ids: at the default 78
+# columns the stdlib folds them into RFC 2047 encoded words that no client threads on.
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+MAX_REFERENCES = 20
+
+EVIDENCE_HELP: dict[Evidence, str] = {
+    Evidence.ORDER_NUMBER: "Your order number, exactly as it appears on your order confirmation or invoice.",
+    Evidence.ALL_BOXES_RECEIVED: "Confirmation that you have received all the boxes of this order (please check "
+    "how many boxes the shipping notice lists).",
+    Evidence.BOXES_EMPTIED: "Confirmation that you have fully emptied each box: small parts can get caught in "
+    "folds or packing material.",
+    Evidence.MISSING_QUANTITIES: "Which parts are missing and how many of each, for example "
+    "\"3 pcs of LM2596S are missing\".",
+    Evidence.PARCEL_PHOTOS: "Photos of the whole parcel: every box, its label and its contents, attached to your "
+    "answer as JPEG, PNG or HEIC images.",
+    Evidence.QUALITY_REPORT: "A quality report (PDF) from a third-party testing organisation recognised by us.",
+}
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """Everything a reply template may show. Customer text arrives only as plain values."""
+
+    kind: ReplyKind
+    claim_ref: str
+    customer_name: str
+    order_id: str
+    rma_number: str
+    missing: tuple[Evidence, ...]
+    reasons: tuple[Reason, ...]
+    recheck_on: dt.date | None
+    company: str
+    support_name: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The headers of the mail we answer, and who we are."""
+
+    support_address: str
+    support_name: str
+    customer: str
+    customer_name: str
+    subject: str
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+def environment(templates_dir: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_text(env: jinja2.Environment, context: ReplyContext) -> str:
+    return env.get_template(f"{context.kind}.txt").render(
+        c=context,
+        evidence_help=EVIDENCE_HELP,
+        clauses=CLAUSES,
+    ).strip() + "\n"
+
+
+def subject_for(original: str, claim_ref: str) -> str:
+    subject = one_line(original) or "Your claim"
+    if claim_ref not in subject:
+        subject = f"{subject} [{claim_ref}]"
+    if not re.match(r"^\s*(re|aw|sv|antw)\s*:", subject, re.IGNORECASE):
+        subject = f"Re: {subject}"
+    return subject
+
+
+def build(env: jinja2.Environment, context: ReplyContext, envelope: Envelope, *, message_id: str,
+          now: dt.datetime) -> tuple[EmailMessage, str]:
+    """The reply as an EmailMessage, and its plain text (kept to recognise our words when quoted)."""
+    text = render_text(env, context)
+    html = env.get_template("layout.html").render(paragraphs=[p.strip("\n") for p in text.split("\n\n") if p.strip()],
+                                                  c=context)
+    message = EmailMessage(policy=WIRE_POLICY)
+    message["From"] = Address(one_line(envelope.support_name), addr_spec=envelope.support_address)
+    message["To"] = _address(envelope.customer_name, envelope.customer)
+    message["Subject"] = subject_for(envelope.subject, context.claim_ref)
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = message_id
+    if envelope.in_reply_to:
+        message["In-Reply-To"] = envelope.in_reply_to
+    references = [*envelope.references, envelope.in_reply_to] if envelope.in_reply_to else list(envelope.references)
+    references = list(dict.fromkeys(r for r in references if r))
+    if len(references) > MAX_REFERENCES:  # RFC 5322 3.6.4: keep the first and the most recent
+        references = references[:1] + references[-(MAX_REFERENCES - 1):]
+    if references:
+        message["References"] = " ".join(references)
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["X-RMA-Claim"] = context.claim_ref
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message, text
+
+
+def to_bytes(message: EmailMessage) -> bytes:
+    return message.as_bytes(policy=WIRE_POLICY)
+
+
+def _address(name: str, address: str) -> Address:
+    try:
+        return Address(one_line(name), addr_spec=address)
+    except (ValueError, IndexError):
+        # A display name the header registry rejects is dropped, never passed through raw.
+        return Address(addr_spec=address)

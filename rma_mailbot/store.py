@@ -1,0 +1,295 @@
+"""SQLite through sqlite-utils: schema, migrations, and every write the bot makes.
+
+Raw mails and attachments live beside the database, content-addressed by sha256, never
+under a name a sender chose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.models import (
+    ClaimFacts,
+    ClaimKind,
+    ClaimState,
+    Decision,
+    Evidence,
+    Photo,
+    SourceRef,
+    Statement,
+)
+
+migrations = sqlite_utils.Migrations("rma_mailbot")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["claims"].create({
+        "id": int, "kind": str, "state": str, "order_id": str, "customer": str, "rma_number": str,
+        "missing": str, "reasons": str, "checks": str, "photos": int, "facts": str,
+        "claim_date": str, "recheck_on": str, "created_at": str, "updated_at": str,
+    }, pk="id", not_null={"kind", "state", "customer", "created_at", "updated_at"})
+    db["claims"].create_index(["state"])
+    db["claims"].create_index(["rma_number"], unique=True)
+    db["messages"].create({
+        "id": int, "message_key": str, "message_id": str, "sha256": str, "received_at": str,
+        "sender": str, "subject": str, "mail_class": str, "class_reason": str, "claim_id": int,
+        "facts": str, "raw_path": str, "size": int, "created_at": str,
+    }, pk="id", foreign_keys=[("claim_id", "claims", "id")], not_null={"message_key", "sha256", "mail_class"})
+    db["messages"].create_index(["message_key"], unique=True)
+    db["messages"].create_index(["claim_id"])
+    db["locations"].create({
+        "mailbox": str, "uidvalidity": int, "uid": str, "message": int, "moved": int,
+    }, pk=("mailbox", "uidvalidity", "uid"), foreign_keys=[("message", "messages", "id")])
+    db["folders"].create({"mailbox": str, "uidvalidity": int, "last_uid": int}, pk="mailbox")
+    db["attachments"].create({
+        "id": int, "claim_id": int, "message": int, "sha256": str, "content_type": str, "size": int,
+        "is_photo": int, "width": int, "height": int, "is_report": int, "path": str,
+    }, pk="id", foreign_keys=[("claim_id", "claims", "id"), ("message", "messages", "id")])
+    db["attachments"].create_index(["message", "sha256"], unique=True)
+    db["events"].create({
+        "id": int, "claim_id": int, "message": int, "at": str, "kind": str, "detail": str,
+    }, pk="id", foreign_keys=[("claim_id", "claims", "id")])
+    db["events"].create_index(["claim_id"])
+    db["outbox"].create({
+        "id": int, "claim_id": int, "message_id": str, "reply_kind": str, "to_addr": str, "subject": str,
+        "body_text": str, "raw": bytes, "state": str, "attempts": int, "last_error": str,
+        "created_at": str, "sent_at": str,
+    }, pk="id", foreign_keys=[("claim_id", "claims", "id")], not_null={"message_id", "raw", "state"})
+    db["outbox"].create_index(["message_id"], unique=True)
+    db["outbox"].create_index(["state"])
+    db["rma_counters"].create({"year": int, "last_seq": int}, pk="year")
+
+
+class OutboxState:
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+class BlobStore:
+    """Files named by the sha256 of their bytes; writing the same bytes twice is a no-op."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def put(self, data: bytes, suffix: str) -> tuple[str, str]:
+        digest = hashlib.sha256(data).hexdigest()
+        relative = f"{digest[:2]}/{digest}{suffix}"
+        target = self.root / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        return digest, relative
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+
+class Store:
+    def __init__(self, database: Path, data_dir: Path):
+        database.parent.mkdir(parents=True, exist_ok=True)
+        # timeout: a second process (the CLI while the daemon runs) waits for the lock, not fails.
+        self.db = sqlite_utils.Database(sqlite3.connect(str(database), timeout=30, check_same_thread=False))
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(self.db)
+        self.blobs = BlobStore(data_dir)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # --- messages and where they sit on the source -------------------------------------------
+
+    def location_known(self, ref: SourceRef) -> bool:
+        return self._one("select 1 from locations where mailbox=? and uidvalidity=? and uid=?",
+                         [ref.mailbox, ref.uidvalidity, ref.uid]) is not None
+
+    def message_by_key(self, message_key: str) -> dict | None:
+        return self._one("select * from messages where message_key = ?", [message_key])
+
+    def message(self, message_row: int) -> dict:
+        return self.db["messages"].get(message_row)
+
+    def add_location(self, ref: SourceRef, message_row: int) -> None:
+        self.db["locations"].insert({"mailbox": ref.mailbox, "uidvalidity": ref.uidvalidity, "uid": ref.uid,
+                                     "message": message_row, "moved": 0}, replace=True)
+
+    def unmoved(self, mailbox: str, uidvalidity: int) -> list[SourceRef]:
+        rows = self.db.query("select uid from locations where mailbox=? and uidvalidity=? and moved=0",
+                             [mailbox, uidvalidity])
+        return [SourceRef(mailbox, uidvalidity, row["uid"]) for row in rows]
+
+    def mark_moved(self, refs: list[SourceRef]) -> None:
+        with self.transaction():
+            for ref in refs:
+                self.db.execute("update locations set moved=1 where mailbox=? and uidvalidity=? and uid=?",
+                                [ref.mailbox, ref.uidvalidity, ref.uid])
+
+    def folder_state(self, mailbox: str) -> tuple[int, int] | None:
+        row = self._one("select uidvalidity, last_uid from folders where mailbox = ?", [mailbox])
+        return (row["uidvalidity"], row["last_uid"]) if row else None
+
+    def set_folder_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        self.db["folders"].upsert({"mailbox": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid},
+                                  pk="mailbox")
+
+    def insert_message(self, row: dict) -> int:
+        return self.db["messages"].insert(row).last_pk
+
+    def set_message_claim(self, message_row: int, claim_id: int) -> None:
+        self.db["messages"].update(message_row, {"claim_id": claim_id})
+
+    # --- claims --------------------------------------------------------------------------------
+
+    def claim(self, claim_id: int) -> dict:
+        row = self._one("select * from claims where id = ?", [claim_id])
+        if row is None:
+            raise ClaimNotFound(f"no claim {claim_id}")
+        return row
+
+    def claims(self, state: str | None = None) -> list[dict]:
+        where, params = ("where state = ?", [state]) if state else ("", [])
+        return list(self.db.query(f"select * from claims {where} order by id", params))
+
+    def claim_of(self, message_ids: list[str]) -> int | None:
+        """The claim that one of these Message-IDs (ours, or the customer's earlier mail) belongs to."""
+        if not message_ids:
+            return None
+        marks = ",".join("?" * len(message_ids))
+        row = self._one(
+            f"select claim_id from outbox where message_id in ({marks}) union all "
+            f"select claim_id from messages where message_id in ({marks}) and claim_id is not null limit 1",
+            message_ids + message_ids)
+        return row["claim_id"] if row else None
+
+    def is_our_reply(self, message_id: str) -> bool:
+        return self._one("select 1 from outbox where message_id = ?", [message_id]) is not None
+
+    def first_customer_message(self, claim_id: int) -> dict | None:
+        return self._one("select * from messages where claim_id = ? order by id limit 1", [claim_id])
+
+    def create_claim(self, customer: str, claim_date: dt.date, now: dt.datetime) -> int:
+        return self.db["claims"].insert({
+            "kind": ClaimKind.UNKNOWN.value, "state": ClaimState.IN_REVIEW.value, "customer": customer,
+            "claim_date": claim_date.isoformat(), "photos": 0, "missing": "[]", "reasons": "[]", "checks": "[]",
+            "facts": json.dumps(facts_to_dict(ClaimFacts())), "created_at": _iso(now), "updated_at": _iso(now),
+        }).last_pk
+
+    def record_decision(self, claim_id: int, facts: ClaimFacts, order_id: str | None, decision: Decision,
+                        rma_number: str | None, now: dt.datetime) -> None:
+        update = {
+            "kind": facts.kind.value, "state": decision.state.value, "order_id": order_id,
+            "missing": json.dumps([m.value for m in decision.missing]),
+            "reasons": json.dumps([r.value for r in decision.reasons]),
+            "checks": json.dumps([{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence}
+                                  for c in decision.checks]),
+            "photos": len(facts.photos), "facts": json.dumps(facts_to_dict(facts)),
+            "recheck_on": decision.recheck_on.isoformat() if decision.recheck_on else None,
+            "updated_at": _iso(now),
+        }
+        if rma_number:
+            update["rma_number"] = rma_number
+        self.db["claims"].update(claim_id, update)
+
+    def claim_facts(self, claim_id: int) -> ClaimFacts:
+        return facts_from_dict(json.loads(self.claim(claim_id)["facts"] or "{}"))
+
+    def due_for_recheck(self, today: dt.date) -> list[dict]:
+        return list(self.db.query("select * from claims where state = ? and recheck_on < ? order by id",
+                                  [ClaimState.AWAITING_DELIVERY.value, today.isoformat()]))
+
+    def next_rma_number(self, fmt: str, year: int) -> str:
+        """Unique and never reused: the counter only ever grows, inside the caller's transaction."""
+        self.db.execute("insert or ignore into rma_counters (year, last_seq) values (?, 0)", [year])
+        self.db.execute("update rma_counters set last_seq = last_seq + 1 where year = ?", [year])
+        seq = self._one("select last_seq from rma_counters where year = ?", [year])["last_seq"]
+        return fmt.format(year=year, seq=seq)
+
+    # --- attachments, events ------------------------------------------------------------------
+
+    def add_attachment(self, row: dict) -> None:
+        self.db["attachments"].insert(row, ignore=True)
+
+    def attachments(self, claim_id: int) -> list[dict]:
+        return list(self.db.query("select * from attachments where claim_id = ? order by id", [claim_id]))
+
+    def add_event(self, claim_id: int | None, kind: str, detail: dict, now: dt.datetime,
+                  message_row: int | None = None) -> None:
+        self.db["events"].insert({"claim_id": claim_id, "message": message_row, "at": _iso(now), "kind": kind,
+                                  "detail": json.dumps(detail, ensure_ascii=False)})
+
+    def events(self, claim_id: int) -> list[dict]:
+        return list(self.db.query("select * from events where claim_id = ? order by id", [claim_id]))
+
+    # --- outbox --------------------------------------------------------------------------------
+
+    def queue_reply(self, row: dict) -> int:
+        return self.db["outbox"].insert({**row, "state": OutboxState.QUEUED, "attempts": 0}).last_pk
+
+    def replies(self, claim_id: int) -> list[dict]:
+        return list(self.db.query("select * from outbox where claim_id = ? order by id", [claim_id]))
+
+    def replies_in_state(self, *states: str) -> list[dict]:
+        marks = ",".join("?" * len(states))
+        return list(self.db.query(f"select * from outbox where state in ({marks}) order by id", list(states)))
+
+    def set_reply_state(self, reply_id: int, state: str, now: dt.datetime, error: str = "") -> None:
+        with self.transaction():
+            self.db.execute(
+                "update outbox set state = ?, last_error = ?, attempts = attempts + ?,"
+                " sent_at = coalesce(?, sent_at) where id = ?",
+                [state, error, int(state == OutboxState.SENDING),
+                 _iso(now) if state == OutboxState.SENT else None, reply_id])
+
+    def counts(self) -> dict[str, int]:
+        return {row["state"]: row["n"] for row in self.db.query("select state, count(*) n from claims group by state")}
+
+    def _one(self, sql: str, params: list) -> dict | None:
+        return next(iter(self.db.query(sql, params)), None)
+
+
+def facts_to_dict(facts: ClaimFacts) -> dict:
+    return asdict(facts)
+
+
+def facts_from_dict(data: dict) -> ClaimFacts:
+    if not data:
+        return ClaimFacts()
+    return ClaimFacts(
+        order_number=data.get("order_number", ""),
+        kind=ClaimKind(data.get("kind", ClaimKind.UNKNOWN)),
+        kind_sentence=data.get("kind_sentence", ""),
+        statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"]) for s in data.get("statements", [])),
+        photos=tuple(Photo(**p) for p in data.get("photos", [])),
+        reports=tuple(data.get("reports", [])),
+        missing_parts=tuple((part, int(qty)) for part, qty in data.get("missing_parts", [])),
+    )

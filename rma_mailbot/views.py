@@ -1,0 +1,103 @@
+"""Claims as JSON objects and as text tables, for the CLI. Reads the store, writes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.store import Store
+
+
+def claim_id_from(text: str) -> int:
+    """'CLM-00042', 'clm-42' and '42' all name claim 42."""
+    found = re.fullmatch(r"\s*(?:[A-Za-z]+-)?0*(\d+)\s*", text)
+    if not found:
+        raise ClaimNotFound(f"{text!r} is not a claim id (for example CLM-00042 or 42)")
+    return int(found.group(1))
+
+
+def claim_json(row: dict, prefix: str) -> dict:
+    return {
+        "id": row["id"],
+        "ref": f"{prefix}-{row['id']:05d}",
+        "rma_number": row["rma_number"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "order_id": row["order_id"],
+        "customer": row["customer"],
+        "missing": json.loads(row["missing"] or "[]"),
+        "reasons": json.loads(row["reasons"] or "[]"),
+        "photos": row["photos"] or 0,
+        "claim_date": row["claim_date"],
+        "recheck_on": row["recheck_on"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def claim_detail(store: Store, claim_id: int, prefix: str) -> dict:
+    row = store.claim(claim_id)
+    detail = claim_json(row, prefix)
+    detail["checks"] = json.loads(row["checks"] or "[]")
+    facts = json.loads(row["facts"] or "{}")
+    detail["statements"] = facts.get("statements", [])
+    detail["missing_parts"] = facts.get("missing_parts", [])
+    detail["attachments"] = [
+        {k: a[k] for k in ("sha256", "content_type", "size", "is_photo", "width", "height", "is_report", "path")}
+        for a in store.attachments(claim_id)
+    ]
+    detail["events"] = [
+        {"at": e["at"], "kind": e["kind"], **json.loads(e["detail"] or "{}")} for e in store.events(claim_id)
+    ]
+    detail["replies"] = [
+        {k: r[k] for k in ("message_id", "reply_kind", "to_addr", "subject", "state", "attempts", "last_error",
+                           "created_at", "sent_at")}
+        for r in store.replies(claim_id)
+    ]
+    return detail
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    cells = [[str(r.get(c) if r.get(c) is not None else "") for c in columns] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def claims_table(claims: list[dict]) -> str:
+    rows = [{**c, "missing": ",".join(c["missing"]), "reasons": ",".join(c["reasons"])} for c in claims]
+    return table(rows, ["ref", "state", "kind", "order_id", "customer", "rma_number", "photos", "missing",
+                        "reasons"])
+
+
+def detail_text(detail: dict) -> str:
+    out = [
+        f"Claim {detail['ref']}  state: {detail['state']}  kind: {detail['kind']}",
+        f"  customer: {detail['customer']}   order: {detail['order_id'] or '-'}   RMA: {detail['rma_number'] or '-'}",
+        f"  judged on: {detail['claim_date']}   created: {detail['created_at']}   updated: {detail['updated_at']}",
+    ]
+    if detail["missing"]:
+        out.append(f"  missing evidence: {', '.join(detail['missing'])}")
+    if detail["recheck_on"] and detail["state"] == "awaiting_delivery":
+        out.append(f"  decided again after: {detail['recheck_on']}")
+    out.append("\nClauses checked:")
+    out += [f"  [{c['outcome']:>7}] {c['reason']}: {c['evidence']}" for c in detail["checks"]] or ["  (none)"]
+    out.append("\nStatements read from the customer's mail:")
+    out += [f"  {s['evidence']}: \"{s['sentence']}\"" for s in detail["statements"]] or ["  (none)"]
+    out.append("\nAttachments:")
+    out += [
+        f"  {a['sha256'][:12]}  {a['content_type']}  {a['size']} bytes"
+        + (f"  photo {a['width']}x{a['height']}" if a["is_photo"] else "")
+        + ("  quality report" if a["is_report"] else "")
+        for a in detail["attachments"]
+    ] or ["  (none)"]
+    out.append("\nHistory:")
+    for event in detail["events"]:
+        extra = {k: v for k, v in event.items() if k not in ("at", "kind", "checks")}
+        out.append(f"  {event['at']}  {event['kind']}: " + ", ".join(f"{k}={v}" for k, v in extra.items() if v))
+    out.append("\nReplies:")
+    out += [f"  {r['created_at']}  {r['reply_kind']} -> {r['to_addr']}  [{r['state']}]"
+            + (f"  {r['last_error']}" if r["last_error"] else "") for r in detail["replies"]] or ["  (none)"]
+    return "\n".join(out)
