@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
 import email.utils
 import logging
 import re
@@ -129,11 +130,25 @@ def _norm(line: str) -> str:
 
 def _sender(mail) -> tuple[str, str]:
     name, address = "", ""
-    for candidate_name, candidate in mail.from_ or []:
+    for candidate_name, candidate in mail.from_ or _stdlib_from(mail.message):
         if "@" in candidate:
             name, address = candidate_name, candidate
             break
     return one_line(name), one_line(address).lower()
+
+
+def _stdlib_from(message) -> list[tuple[str, str]]:
+    """The From mailboxes as the stdlib reads them.
+
+    mail-parser decodes RFC 2047 words before it splits the header into addresses, so a name
+    that decodes to text with a ':' ("Firma: Müller GmbH") loses the address, and the customer's
+    mail would pass for a bounce. The stdlib decodes each word in place.
+    """
+    try:
+        header = email.policy.default.header_factory("From", str(message.get("From", "")))
+        return [(mailbox.display_name, mailbox.addr_spec) for mailbox in header.addresses]
+    except Exception:  # a name that decodes to CR/LF raises ValueError, some garbage AttributeError
+        return []
 
 
 def _bare(value: str) -> str:

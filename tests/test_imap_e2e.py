@@ -180,13 +180,7 @@ def test_changed_uidvalidity_rescans_without_duplicates(setup, tmp_path):
     # Copy the processed mail back to a recreated inbox folder: new UIDVALIDITY, same Message-ID.
     imap.select_folder("Processed")
     data = imap.fetch(imap.search("ALL"), ["BODY.PEEK[]"])
-    from rma_mailbot.store import Store
-    from rma_mailbot import config as config_module
-
-    cfg = config_module.load(config)
-    store = Store(cfg.bot.database, cfg.bot.data_dir)
-    store.set_folder_state("INBOX", 1, 999)  # as if the server renumbered the folder
-    store.close()
+    set_watermark(config, 1, 999)  # as if the server renumbered the folder
     for item in data.values():
         imap.append("INBOX", item[b"BODY[]"])
     out = run(config, "poll")
@@ -211,15 +205,59 @@ def test_drafts_mode_puts_reply_in_drafts(tmp_path, imap_account, imap):
     assert len(imap.search("ALL")) == 1
 
 
-def test_check_config_reports_each_connection(setup, tmp_path):
+def test_check_config_reports_each_connection(setup, monkeypatch):
     config, _, _ = setup
     out = run(config, "check-config")
     assert "config OK" in out and "imap: ok" in out and "smtp: ok" in out
 
-    import os
-
-    os.environ["TEST_IMAP_PASSWORD"] = "wrong"
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "wrong")
     result = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
     assert result.exit_code == 1
     assert "imap: FAILED" in result.output and "login" in result.output
     assert "smtp: ok" in result.output
+
+
+def test_move_falls_back_to_copy_delete_expunge(setup, monkeypatch):
+    """Servers without MOVE: COPY + \\Deleted + UID EXPUNGE. Dovecot has MOVE, so hide it."""
+    config, imap, handler = setup
+    real = imapclient.IMAPClient.has_capability
+    monkeypatch.setattr(imapclient.IMAPClient, "has_capability",
+                        lambda self, cap: False if cap.upper() == "MOVE" else real(self, cap))
+    # Someone else's mail, marked deleted but not expunged, below the bot's watermark.
+    imap.append("INBOX", b"From: x@example.org\r\nSubject: keep\r\n\r\nbody\r\n", flags=[imapclient.DELETED])
+    info = imap.select_folder("INBOX")
+    [theirs] = imap.search("ALL")
+    set_watermark(config, int(info[b"UIDVALIDITY"]), theirs)
+    imap.append("INBOX", claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.").as_bytes())
+    run(config, "poll")
+    imap.select_folder("Processed")
+    assert len(imap.search("ALL")) == 1
+    imap.select_folder("INBOX")
+    # UID EXPUNGE removed only what the bot moved.
+    assert imap.search("ALL") == [theirs]
+    assert len(handler.messages) == 1
+
+
+def set_watermark(config, uidvalidity, last_uid):
+    from rma_mailbot import config as config_module
+    from rma_mailbot.store import Store
+
+    cfg = config_module.load(config)
+    store = Store(cfg.bot.database, cfg.bot.data_dir)
+    with store.transaction():
+        store.set_folder_state("INBOX", uidvalidity, last_uid)
+    store.close()
+
+
+def test_permanent_smtp_refusal_marks_reply_failed(setup):
+    config, imap, handler = setup
+    handler.refuse["carol@example.org"] = "550 5.1.1 mailbox unavailable"
+    imap.append("INBOX", claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.").as_bytes())
+    run(config, "poll")
+    assert handler.messages == []
+    [claim] = claims(config)
+    detail = json.loads(run(config, "show", str(claim["id"]), "--json"))
+    [reply] = detail["replies"]
+    assert reply["state"] == "failed" and "550" in reply["last_error"]
+    run(config, "poll")
+    assert handler.messages == []  # a failed reply is not retried for ever

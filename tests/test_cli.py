@@ -1,0 +1,123 @@
+"""The command line as a user runs it: demo, claims, show, run (as a real process)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mailbox
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import write_config
+from mails import STANDARD_ORDERS, claim_mail, write_orders
+from rma_mailbot.cli import cli
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_demo_runs_every_claim_kind_and_answers_no_machine(tmp_path):
+    workspace = tmp_path / "demo"
+    result = invoke("demo", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    assert "rma-mailbot" in result.output and "real inbox" in result.output
+    config = workspace / "config.toml"
+    claims = json.loads(invoke("--config", str(config), "claims", "--json").output)
+    assert {c["kind"] for c in claims} == {"missing_items", "non_receipt", "return", "quality"}
+    assert {c["state"] for c in claims} >= {"in_review", "approved", "awaiting_delivery", "awaiting_evidence",
+                                            "rejected"}
+    # The auto-reply is stored but never answered, and nothing went to a machine.
+    replies = list((workspace / "outbox").glob("*.eml"))
+    assert len(replies) == len(claims) + 1  # Ben's answer got a second reply
+    assert not any(b"Out of office" in p.read_bytes() for p in replies)
+    ben = next(c for c in claims if c["customer"] == "ben@example.org")
+    assert ben["state"] == "in_review" and ben["photos"] == 1
+    # A second demo starts afresh.
+    again = invoke("demo", "--workspace", str(workspace))
+    assert again.exit_code == 0
+    assert len(json.loads(invoke("--config", str(config), "claims", "--json").output)) == len(claims)
+
+
+def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = invoke("demo", "--workspace", str(tmp_path))
+    assert result.exit_code == 1
+    assert "not a demo workspace" in result.output
+    assert (tmp_path / "precious.txt").exists()
+
+
+def test_claims_filter_and_show(tmp_path):
+    workspace = tmp_path / "demo"
+    invoke("demo", "--workspace", str(workspace))
+    config = str(workspace / "config.toml")
+    approved = json.loads(invoke("--config", config, "claims", "--json", "--state", "approved").output)
+    assert approved and all(c["state"] == "approved" for c in approved)
+    table = invoke("--config", config, "claims").output
+    assert table.splitlines()[0].split()[:3] == ["ref", "state", "kind"]
+
+    detail = json.loads(invoke("--config", config, "show", approved[0]["ref"], "--json").output)
+    assert detail["rma_number"] == approved[0]["rma_number"]
+    assert [e["kind"] for e in detail["events"]][:2] == ["mail_in", "decision"]
+    assert detail["checks"] and all({"reason", "outcome", "evidence"} <= set(c) for c in detail["checks"])
+    text = invoke("--config", config, "show", str(approved[0]["id"])).output
+    assert "Clauses checked:" in text and approved[0]["rma_number"] in text
+
+    missing = invoke("--config", config, "show", "CLM-99999")
+    assert missing.exit_code == 1 and "no claim 99999" in missing.output
+
+
+def test_config_from_environment_variable(tmp_path):
+    workspace = tmp_path / "demo"
+    invoke("demo", "--workspace", str(workspace))
+    result = invoke("claims", env={"RMA_MAILBOT_CONFIG": str(workspace / "config.toml")})
+    assert result.exit_code == 0 and "CLM-00001" in result.output
+
+
+def test_missing_config_is_a_clean_error(tmp_path):
+    result = invoke("--config", str(tmp_path / "nope.toml"), "claims")
+    assert result.exit_code == 2
+    assert "not found" in result.output and "Traceback" not in result.output
+
+
+def test_python_dash_m_works(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "rma_mailbot", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "poll" in out and "demo" in out
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_run_daemon_answers_and_stops_cleanly_on_sigterm(tmp_path):
+    write_orders(tmp_path / "orders.csv", dt.date.today(), STANDARD_ORDERS)
+    config = write_config(tmp_path / "config.toml")
+    text = config.read_text().replace("poll_interval_seconds = 60", "poll_interval_seconds = 1")
+    config.write_text(text)
+    daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        inbox = mailbox.Maildir(tmp_path / "inbox", create=True)
+        inbox.add(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.").as_bytes())
+        outbox = tmp_path / "outbox"
+        wait_until(lambda: outbox.exists() and any(outbox.glob("*.eml")), 30, "the daemon's reply")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    log = daemon.stdout.read()
+    assert "stopped" in log
+    assert "Traceback" not in log

@@ -1,0 +1,295 @@
+"""parse.py: raw bytes -> ParsedMail, and which mail must never be answered (RFC 3834)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from email.message import EmailMessage
+
+import pytest
+from PIL import Image
+
+from rma_mailbot import parse
+from rma_mailbot.errors import ParseError
+from rma_mailbot.models import MailClass
+
+SUPPORT = "support@example.com"
+OWN = frozenset({SUPPORT})
+
+
+def customer_mail(body: str = "Hello,\n3 pcs of LM2596S are missing from SO104233.\n", **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = headers.pop("From", "Jane Doe <jane@customer.example>")
+    message["To"] = SUPPORT
+    message["Subject"] = headers.pop("Subject", "Missing items SO104233")
+    message["Message-ID"] = "<m1@customer.example>"
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(body)
+    return message
+
+
+def report_mail(report_type: str) -> EmailMessage:
+    message = customer_mail("This is the mail system at host mx.example.\n", From="Mail System <notify@mx.example>",
+                            Subject="Undelivered Mail Returned to Sender")
+    message.add_attachment(b"Reporting-MTA: dns; mx.example\n", maintype="message", subtype="delivery-status")
+    message.set_type("multipart/report")
+    message.set_param("report-type", report_type)
+    return message
+
+
+def jpeg(size=(400, 300)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def parsed(message: EmailMessage):
+    return parse.parse(message.as_bytes(), own_addresses=OWN)
+
+
+CLASSES = [
+    ("auto_submitted_auto_replied", customer_mail(**{"Auto-Submitted": "auto-replied"}), MailClass.AUTOREPLY),
+    ("auto_submitted_auto_generated", customer_mail(**{"Auto-Submitted": "auto-generated"}), MailClass.AUTOREPLY),
+    ("auto_submitted_auto_notified", customer_mail(**{"Auto-Submitted": "auto-notified; owner-email=x@y"}),
+     MailClass.AUTOREPLY),
+    ("auto_submitted_uppercase", customer_mail(**{"Auto-Submitted": "Auto-Replied"}), MailClass.AUTOREPLY),
+    ("auto_submitted_no", customer_mail(**{"Auto-Submitted": "no"}), MailClass.CUSTOMER),
+    ("list_id", customer_mail(**{"List-Id": "Parts news <news.example.com>"}), MailClass.LIST),
+    ("list_unsubscribe", customer_mail(**{"List-Unsubscribe": "<mailto:unsub@example.net>"}), MailClass.LIST),
+    ("precedence_bulk", customer_mail(Precedence="bulk"), MailClass.LIST),
+    ("precedence_list", customer_mail(Precedence="list"), MailClass.LIST),
+    ("precedence_junk", customer_mail(Precedence="Junk"), MailClass.LIST),
+    ("empty_return_path", customer_mail(**{"Return-Path": "<>"}), MailClass.BOUNCE),
+    ("from_mailer_daemon", customer_mail(From="MAILER-DAEMON@mx.example"), MailClass.BOUNCE),
+    ("from_mailer_daemon_named", customer_mail(From="Mail Delivery System <MAILER-DAEMON@mx.example>"),
+     MailClass.BOUNCE),
+    ("from_postmaster", customer_mail(From="postmaster@mx.example"), MailClass.BOUNCE),
+    ("return_path_mailer_daemon", customer_mail(**{"Return-Path": "<MAILER-DAEMON@mx.example>"}), MailClass.BOUNCE),
+    ("report_delivery_status", report_mail("delivery-status"), MailClass.BOUNCE),
+    ("report_disposition_notification", report_mail("disposition-notification"), MailClass.AUTOREPLY),
+    ("x_autoreply", customer_mail(**{"X-Autoreply": "yes"}), MailClass.AUTOREPLY),
+    ("x_autorespond", customer_mail(**{"X-Autorespond": "yes"}), MailClass.AUTOREPLY),
+    ("subject_out_of_office", customer_mail(Subject="Out of Office: back on Monday"), MailClass.AUTOREPLY),
+    ("subject_automatic_reply", customer_mail(Subject="Automatic reply: Missing items SO104233"),
+     MailClass.AUTOREPLY),
+    ("subject_auto_reply_lower", customer_mail(Subject="auto-reply: your message"), MailClass.AUTOREPLY),
+    ("subject_abwesenheit", customer_mail(Subject="Abwesenheitsnotiz"), MailClass.CUSTOMER),
+    ("from_our_support_address", customer_mail(From=f"KST Returns Desk <{SUPPORT}>"), MailClass.OWN),
+    ("from_our_support_address_case", customer_mail(From="Support@Example.COM"), MailClass.OWN),
+    ("own_wins_over_auto_submitted", customer_mail(From=SUPPORT, **{"Auto-Submitted": "auto-replied"}),
+     MailClass.OWN),
+    ("normal_customer", customer_mail(), MailClass.CUSTOMER),
+    ("customer_mentions_office_later", customer_mail(Subject="Parts for our office are missing"),
+     MailClass.CUSTOMER),
+    ("customer_return_path_set", customer_mail(**{"Return-Path": "<jane@customer.example>"}), MailClass.CUSTOMER),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), [row[1:] for row in CLASSES], ids=[row[0] for row in CLASSES])
+def test_classify(message, expected):
+    mail = parsed(message)
+    assert mail.mail_class is expected
+    if expected is MailClass.CUSTOMER:
+        assert mail.class_reason == ""
+    else:
+        assert mail.class_reason  # staff see why a mail was not answered
+
+
+def test_classify_reason_names_header():
+    assert parsed(customer_mail(**{"List-Id": "<news.example.com>"})).class_reason == "mailing-list header List-Id"
+    assert parsed(customer_mail(Precedence="bulk")).class_reason == "Precedence: bulk"
+    assert parsed(customer_mail(**{"Auto-Submitted": "auto-generated"})).class_reason == "Auto-Submitted: auto-generated"
+
+
+def test_fields_of_a_customer_mail():
+    message = customer_mail(**{"In-Reply-To": "<r1@example.com>", "References": "<r0@example.com> <r1@example.com>"})
+    mail = parsed(message)
+    assert mail.message_id == "<m1@customer.example>"
+    assert mail.sender == "jane@customer.example"
+    assert mail.sender_name == "Jane Doe"
+    assert mail.subject == "Missing items SO104233"
+    assert mail.in_reply_to == "<r1@example.com>"
+    assert mail.references == ("<r0@example.com>", "<r1@example.com>")
+    assert "3 pcs of LM2596S are missing" in mail.text
+
+
+def test_sender_lower_case():
+    assert parsed(customer_mail(From="Jane <Jane.Doe@Customer.EXAMPLE>")).sender == "jane.doe@customer.example"
+
+
+@pytest.mark.parametrize(
+    ("html", "present", "absent"),
+    [
+        ("<html><body><p>Hello team,</p><p>3 pcs of LM2596S are missing.</p></body></html>",
+         ["Hello team", "3 pcs of LM2596S are missing."], ["<p>", "</body>"]),
+        ("<div>Order SO104233&nbsp;&amp; SO104234</div>", ["SO104233", "& SO104234"], ["&amp;", "<div>"]),
+        ('<p>see <img src="https://tracker.example/pixel.gif"> <a href="https://x.example">our site</a></p>',
+         ["see", "our site"], ["pixel.gif", "https://x.example", "<a"]),
+    ],
+    ids=["paragraphs", "entities", "images_and_links"],
+)
+def test_html_only_mail_becomes_text(html, present, absent):
+    message = customer_mail()
+    message.set_content(html, subtype="html")
+    mail = parsed(message)
+    for text in present:
+        assert text in mail.text
+    for text in absent:
+        assert text not in mail.text
+        assert text not in mail.full_text
+
+
+def test_plain_part_preferred_over_html():
+    message = customer_mail("plain words here\n")
+    message.add_alternative("<p>html words here</p>", subtype="html")
+    mail = parsed(message)
+    assert "plain words here" in mail.text
+    assert "html words here" not in mail.text
+
+
+@pytest.mark.parametrize(
+    ("body", "own_words", "quoted"),
+    [
+        ("We have received all 3 boxes.\n\nOn Mon, 3 Mar 2025 at 10:00, KST Returns Desk <support@example.com> "
+         "wrote:\n> Please confirm that you emptied every box.\n> Kind regards\n",
+         "We have received all 3 boxes.", "Please confirm that you emptied every box."),
+        ("All boxes arrived, I emptied them.\n\nOn 2025-03-03 10:00, support@example.com wrote:\n"
+         "> We still need photos of the whole parcel.\n",
+         "All boxes arrived, I emptied them.", "We still need photos of the whole parcel."),
+        ("Photos attached.\n\nAm Mo., 3. März 2025 um 10:00 Uhr schrieb KST <support@example.com>:\n"
+         "> Bitte senden Sie Fotos des Pakets.\n",
+         "Photos attached.", "Bitte senden Sie Fotos des Pakets."),
+    ],
+    ids=["on_date_name_wrote", "on_iso_date_wrote", "german_schrieb"],
+)
+def test_quoted_history_stripped_from_text_but_kept_in_full_text(body, own_words, quoted):
+    mail = parsed(customer_mail(body))
+    assert own_words in mail.text
+    assert quoted not in mail.text
+    assert "wrote:" not in mail.text and "schrieb" not in mail.text
+    assert quoted in mail.full_text
+    assert own_words in mail.full_text
+
+
+OUR_REPLY = (
+    "Dear Jane,\n\n"
+    "To go on, we still need the following from you:\n\n"
+    "1. Confirmation that you have received all the boxes of this order (please check how many boxes the "
+    "shipping notice lists).\n"
+    "2. Confirmation that you have fully emptied each box: small parts can get caught in folds or packing "
+    "material.\n\n"
+    "Kind regards,\nKST Returns Desk\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("customer_text", "kept", "dropped"),
+    [
+        ("I only got one of the two boxes.\n"
+         "1. Confirmation that you have received all the boxes of this order (please check how many boxes the "
+         "shipping notice lists).\n",
+         ["I only got one of the two boxes."], ["Confirmation that you have received all the boxes"]),
+        ("Here are the photos.\n"
+         "|   2. Confirmation that you have fully emptied each box: small parts can get caught in folds or "
+         "packing material.\n",
+         ["Here are the photos."], ["fully emptied each box"]),
+        ("Still missing parts.\n"
+         "1.  CONFIRMATION that you have received all the boxes of this order   (please check how many boxes "
+         "the shipping notice lists).\n",
+         ["Still missing parts."], ["received all the boxes"]),
+        ("Kind regards,\nJane\n", ["Kind regards,", "Jane"], []),  # short lines are common words, not quotes
+    ],
+    ids=["unmarked_copy", "pipe_marker_extra_spaces", "case_and_whitespace", "short_lines_kept"],
+)
+def test_strip_own_words(customer_text, kept, dropped):
+    result = parse.strip_own_words(customer_text, [OUR_REPLY])
+    for line in kept:
+        assert line in result
+    for line in dropped:
+        assert line.lower() not in result.lower()
+
+
+def test_strip_own_words_without_earlier_replies_changes_nothing():
+    text = "1. Confirmation that you have received all the boxes of this order.\n"
+    assert parse.strip_own_words(text, []) == text
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "=?utf-8?b?" + base64.b64encode("Hello\r\nBcc: evil@x".encode()).decode() + "?=",
+        "=?utf-8?q?Hello=0D=0ABcc:_evil@x?=",
+        "=?utf-8?q?Hello=0ABcc:_evil@x?=",
+        "=?iso-8859-1?q?Gr=FC=DFe=0D=0ABcc:_evil@x?=",
+        "=?utf-8?q?Hello=00=1B[31m_evil@x?=",
+    ],
+    ids=["base64_crlf", "qp_crlf", "qp_lf", "latin1_crlf", "nul_and_escape"],
+)
+def test_control_characters_in_encoded_subject_never_survive(header):
+    raw = (f"From: Jane <jane@customer.example>\r\nTo: {SUPPORT}\r\nSubject: {header}\r\n"
+           f"Message-ID: <m1@customer.example>\r\n\r\nbody\r\n").encode()
+    mail = parse.parse(raw, own_addresses=OWN)
+    assert "evil@x" in mail.subject  # decoded, not dropped
+    assert not any(ch in mail.subject for ch in "\r\n\x00\x1b")
+    assert mail.subject == mail.subject.strip()
+
+
+def test_control_characters_in_encoded_sender_name_never_survive():
+    name = "=?utf-8?q?Jane=0D=0ABcc:_evil@x?="
+    raw = (f"From: {name} <jane@customer.example>\r\nTo: {SUPPORT}\r\nSubject: hi\r\n\r\nbody\r\n").encode()
+    mail = parse.parse(raw, own_addresses=OWN)
+    assert "\r" not in mail.sender_name and "\n" not in mail.sender_name
+    assert mail.sender == "jane@customer.example"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"   \r\n\r\n",
+        b"just some garbage without any header at all\nmore garbage",
+        b"\x00\x01\x02\xff\xfe",
+        b"<html><body>not a mail</body></html>",
+    ],
+    ids=["empty", "whitespace", "words", "binary", "html"],
+)
+def test_not_a_message_raises_parse_error(raw):
+    with pytest.raises(ParseError):
+        parse.parse(raw, own_addresses=OWN)
+
+
+@pytest.mark.parametrize("disposition", ["inline", None], ids=["disposition_inline", "no_disposition"])
+def test_inline_cid_image_is_a_part(disposition):
+    photo = jpeg()
+    message = customer_mail("see the photo\n")
+    message.add_alternative('<p>see <img src="cid:photo1@customer.example"></p>', subtype="html")
+    html = message.get_payload()[1]
+    html.add_related(photo, "image", "jpeg", cid="<photo1@customer.example>", disposition="inline")
+    if disposition is None:
+        del html.get_payload()[1]["Content-Disposition"]
+    mail = parsed(message)
+    (part,) = mail.parts
+    assert part.content_type == "image/jpeg"
+    assert part.payload == photo
+    assert part.content_id == "photo1@customer.example"
+    assert part.inline is (disposition == "inline")
+
+
+def test_attachment_is_a_part_with_filename():
+    message = customer_mail()
+    message.add_attachment(b"%PDF-1.4 test report", maintype="application", subtype="pdf", filename="report.pdf")
+    (part,) = parsed(message).parts
+    assert part.filename == "report.pdf"
+    assert part.content_type == "application/pdf"
+    assert part.payload == b"%PDF-1.4 test report"
+    assert part.inline is False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("a\r\nb", "a b"), ("  a\tb  ", "a b"), ("a\x00\x7fb", "a b"), ("plain", "plain")],
+    ids=["crlf", "tab_and_edges", "nul_del", "plain"],
+)
+def test_one_line(value, expected):
+    assert parse.one_line(value) == expected

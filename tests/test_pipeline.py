@@ -1,0 +1,167 @@
+"""The pipeline on a Maildir source and a folder outbox: no server needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import mailbox
+
+import pytest
+
+from conftest import write_config
+from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
+from rma_mailbot import config as config_module
+from rma_mailbot.outbox import FolderTransport
+from rma_mailbot.pipeline import Runtime, poll_once
+from rma_mailbot.sources import open_source
+from rma_mailbot.store import OutboxState
+
+TZ = dt.timezone.utc
+
+
+@pytest.fixture
+def bot(tmp_path):
+    today = dt.date(2026, 11, 24)
+    write_orders(tmp_path / "orders.csv", today, STANDARD_ORDERS + [
+        ("SO-200004", "dan@example.org", -3, None, "China Post", 1, "AMS1117", 200),
+    ])
+    config = config_module.load(write_config(tmp_path / "config.toml"))
+    rt = Runtime.open(config)
+    yield Bot(config, rt, dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ))
+    rt.close()
+
+
+class Bot:
+    def __init__(self, config, rt, now):
+        self.config, self.rt, self.now = config, rt, now
+        self.inbox = mailbox.Maildir(config.maildir.path, create=True)
+
+    def deliver(self, message, at: dt.datetime | None = None):
+        stored = mailbox.MaildirMessage(message)
+        stored.set_date((at or self.now).timestamp())
+        return self.inbox.add(stored)
+
+    def poll(self, now: dt.datetime | None = None):
+        source = open_source(self.config)
+        try:
+            return poll_once(self.rt, source, lambda: now or self.now)
+        finally:
+            source.close()
+
+    def claims(self):
+        return self.rt.store.claims()
+
+    def replies(self):
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in sorted(self.config.outbox.folder.glob("*.eml"))]
+
+
+def test_poll_twice_changes_nothing(bot):
+    bot.deliver(claim_mail("alice@example.net", "Missing SO-200001", COMPLETE_MISSING_ITEMS, photos=2))
+    first = bot.poll()
+    assert (first.fetched, first.ingested, first.replies_sent) == (1, 1, 1)
+    claims_before = bot.claims()
+    second = bot.poll()
+    assert (second.fetched, second.ingested, second.replies_sent) == (0, 0, 0)
+    assert bot.claims() == claims_before
+    assert len(bot.replies()) == 1
+    assert list(bot.inbox.keys()) == []
+    assert len(bot.inbox.get_folder("Processed")) == 1
+
+
+def test_attachments_and_raw_mail_are_content_addressed(bot):
+    bot.deliver(claim_mail("alice@example.net", "Missing SO-200001", COMPLETE_MISSING_ITEMS, photos=2))
+    bot.poll()
+    [claim] = bot.claims()
+    attachments = bot.rt.store.attachments(claim["id"])
+    assert [a["is_photo"] for a in attachments] == [1, 1]
+    for attachment in attachments:
+        path = bot.rt.store.blobs.path(attachment["path"])
+        assert path.name.startswith(attachment["sha256"]) and "parcel" not in str(path)
+        import hashlib
+
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == attachment["sha256"]
+    message = bot.rt.store.first_customer_message(claim["id"])
+    assert bot.rt.store.blobs.path(message["raw_path"]).read_bytes().startswith(b"From: ")
+
+
+def test_claim_is_judged_on_the_day_the_server_received_it(bot):
+    """A backlog must not turn an in-window return into a late one."""
+    received = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # delivery -3 days: inside 7 days
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."), at=received)
+    bot.poll(now=received + dt.timedelta(days=30))  # the bot was down for a month
+    [claim] = bot.claims()
+    assert claim["state"] == "approved"
+    assert claim["claim_date"] == "2026-11-24"
+
+
+def test_in_transit_claim_is_decided_again_when_its_date_passes(bot):
+    bot.deliver(claim_mail("dan@example.org", "SO-200004 not received", "I have not received my order yet."))
+    bot.poll()
+    [claim] = bot.claims()
+    assert claim["state"] == "awaiting_delivery"
+    assert claim["recheck_on"] == "2026-12-21"  # shipped -3 days + 30 China Post days
+    bot.poll(now=dt.datetime(2026, 12, 21, 12, 0, tzinfo=TZ))
+    assert bot.claims()[0]["state"] == "awaiting_delivery"
+    bot.poll(now=dt.datetime(2026, 12, 22, 12, 0, tzinfo=TZ))
+    [claim] = bot.claims()
+    assert claim["state"] == "approved" and claim["rma_number"]
+    kinds = [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])]
+    assert kinds == ["in_transit", "rma_confirmed"]
+
+
+def test_rma_numbers_are_unique(bot):
+    for n in range(3):
+        bot.deliver(claim_mail("carol@example.org", f"Return SO-200003 #{n}", "Ordered by mistake."))
+    bot.poll()
+    numbers = [c["rma_number"] for c in bot.claims()]
+    assert numbers == ["RMA-2026-00001", "RMA-2026-00002", "RMA-2026-00003"]
+
+
+def test_no_claim_signal_is_queued_for_staff_without_reply(bot):
+    bot.deliver(claim_mail("stranger@example.com", "Hello", "Great prices, buy our SEO services."))
+    bot.poll()
+    [claim] = bot.claims()
+    assert claim["state"] == "in_review" and claim["kind"] == "unknown"
+    assert bot.replies() == []
+
+
+def test_follow_up_from_customer_own_thread_joins_claim(bot):
+    """A customer who answers their own first mail (before ours arrived) adds to the same claim."""
+    first = claim_mail("alice@example.net", "SO-200001 short", "5 pcs of LM2596S are missing from SO-200001.")
+    bot.deliver(first)
+    second = claim_mail("alice@example.net", "Re: SO-200001 short",
+                        "We received all boxes and emptied every box. Photos attached.", photos=1,
+                        in_reply_to=first["Message-ID"])
+    bot.deliver(second, at=bot.now + dt.timedelta(minutes=1))
+    bot.poll()
+    [claim] = bot.claims()
+    assert claim["state"] == "in_review"
+
+
+def test_broken_message_is_quarantined_and_the_rest_goes_on(bot):
+    bot.deliver(b"")  # not a message at all
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."))
+    report = bot.poll()
+    assert report.quarantined == 1 and report.ingested == 1
+    rows = list(bot.rt.store.db.query("select mail_class, class_reason from messages order by id"))
+    assert {r["mail_class"] for r in rows} == {"quarantined", "customer"}
+    assert any(r["class_reason"] == "empty message" for r in rows)
+
+
+def test_sending_row_after_crash_is_not_sent_twice(bot):
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."))
+    bot.poll()
+    [row] = bot.rt.store.replies_in_state(OutboxState.SENT)
+    # As if the process died after writing the file but before marking the row sent.
+    bot.rt.store.set_reply_state(row["id"], OutboxState.SENDING, bot.now)
+    bot.poll()
+    [after] = bot.rt.store.replies(row["claim_id"])
+    assert after["state"] == OutboxState.SENT and after["attempts"] == 2
+    assert len(bot.replies()) == 1
+    # And one whose file never got written is delivered.
+    FolderTransport(bot.config.outbox.folder).path_for(row["message_id"]).unlink()
+    bot.rt.store.set_reply_state(row["id"], OutboxState.SENDING, bot.now)
+    bot.poll()
+    assert len(bot.replies()) == 1
