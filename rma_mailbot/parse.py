@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email.policy
 import email.utils
 import logging
@@ -183,7 +184,7 @@ def _parts(mail):
             except (binascii.Error, ValueError):
                 continue
         else:
-            data = payload.encode(attachment.get("charset") or "utf-8", errors="replace")
+            data = payload.encode(_codec(attachment.get("charset")), errors="replace")
         yield Part(
             content_type=str(attachment.get("mail_content_type") or "application/octet-stream").lower(),
             payload=data,
@@ -191,3 +192,11 @@ def _parts(mail):
             content_id=str(attachment.get("content-id") or "").strip("<> "),
             inline=str(attachment.get("content-disposition") or "").lower().startswith("inline"),
         )
+
+
+def _codec(charset: str | None) -> str:
+    """The part's declared charset when Python knows it: a typo like "uft-8" must not lose the mail."""
+    try:
+        return codecs.lookup(charset or "utf-8").name
+    except LookupError:
+        return "utf-8"

@@ -53,7 +53,9 @@ log_path = {dir}/dovecot.log
 default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
-ssl = no
+ssl = yes
+ssl_cert = <{dir}/cert.pem
+ssl_key = <{dir}/key.pem
 disable_plaintext_auth = no
 mail_max_userip_connections = 100
 passdb {{
@@ -75,7 +77,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -92,10 +94,19 @@ def user_credentials(n: int) -> tuple[str, str]:
     return f"support{n}@example.com", f"secret-{n}"
 
 
+@pytest.fixture(scope="session")
+def test_ca():
+    """A private CA, as a company running its own mail server would have; the servers' certificates."""
+    import trustme
+
+    return trustme.CA()
+
+
 @dataclass
 class Dovecot:
     root: Path
-    port: int
+    port: int  # plain IMAP, and STARTTLS
+    tls_port: int  # implicit TLS
     config: Path
     _users: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -111,7 +122,7 @@ class Dovecot:
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Dovecot:
+def dovecot(test_ca) -> Dovecot:
     binary = _dovecot_binary()
     if binary is None:
         reason = "Dovecot is not installed (apt-get install -y dovecot-imapd; the README's test command does it)"
@@ -130,21 +141,25 @@ def dovecot() -> Dovecot:
         (root / sub).mkdir()
     (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in map(user_credentials,
                                                                                  range(1, USER_POOL + 1))))
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    cert = test_ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_pem.write_to_path(str(root / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
     config = root / "dovecot.conf"
-    config.write_text(DOVECOT_CONF.format(dir=root, user=user, group=group, port=port))
+    config.write_text(DOVECOT_CONF.format(dir=root, user=user, group=group, port=port, tls_port=tls_port))
     if os.geteuid() == 0:
         for sub in ("home", "mail"):
             shutil.chown(root / sub, "nobody", "nogroup")
     process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, 20, process)
+        wait_for_port(tls_port, 20, process)
     except RuntimeError as exc:
         output = process.stdout.read().decode(errors="replace") if process.poll() is not None else ""
         log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
         process.kill()
         pytest.fail(f"Dovecot did not start: {exc}\n{output}\n{log}")
-    yield Dovecot(root=root, port=port, config=config)
+    yield Dovecot(root=root, port=port, tls_port=tls_port, config=config)
     process.terminate()
     try:
         process.wait(timeout=10)

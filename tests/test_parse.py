@@ -29,13 +29,24 @@ def customer_mail(body: str = "Hello,\n3 pcs of LM2596S are missing from SO10423
     return message
 
 
-def report_mail(report_type: str) -> EmailMessage:
-    message = customer_mail("This is the mail system at host mx.example.\n", From="Mail System <notify@mx.example>",
-                            Subject="Undelivered Mail Returned to Sender")
-    message.add_attachment(b"Reporting-MTA: dns; mx.example\n", maintype="message", subtype="delivery-status")
-    message.set_type("multipart/report")
-    message.set_param("report-type", report_type)
-    return message
+def report_mail(report_type: str) -> bytes:
+    """A multipart/report the way an MTA writes one (EmailMessage cannot build message/delivery-status)."""
+    return (
+        "From: Mail Delivery System <notify@mx.example>\r\n"
+        "To: support@example.com\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn1@mx.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type={report_type}; boundary="b1"\r\n'
+        "\r\n"
+        "--b1\r\n"
+        "Content-Type: text/plain\r\n\r\n"
+        "This is the mail system at host mx.example.\r\n"
+        "--b1\r\n"
+        f"Content-Type: message/{report_type}\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n"
+        "--b1--\r\n"
+    ).encode()
 
 
 def jpeg(size=(400, 300)) -> bytes:
@@ -44,8 +55,9 @@ def jpeg(size=(400, 300)) -> bytes:
     return buffer.getvalue()
 
 
-def parsed(message: EmailMessage):
-    return parse.parse(message.as_bytes(), own_addresses=OWN)
+def parsed(message: EmailMessage | bytes):
+    raw = message if isinstance(message, bytes) else message.as_bytes()
+    return parse.parse(raw, own_addresses=OWN)
 
 
 CLASSES = [
@@ -198,7 +210,7 @@ OUR_REPLY = (
          "1.  CONFIRMATION that you have received all the boxes of this order   (please check how many boxes "
          "the shipping notice lists).\n",
          ["Still missing parts."], ["received all the boxes"]),
-        ("Kind regards,\nJane\n", ["Kind regards,", "Jane"], []),  # short lines are common words, not quotes
+        ("Dear Jane,\nthanks\n", ["Dear Jane,", "thanks"], []),  # short lines are common words, not quotes
     ],
     ids=["unmarked_copy", "pipe_marker_extra_spaces", "case_and_whitespace", "short_lines_kept"],
 )
@@ -235,12 +247,38 @@ def test_control_characters_in_encoded_subject_never_survive(header):
     assert mail.subject == mail.subject.strip()
 
 
-def test_control_characters_in_encoded_sender_name_never_survive():
-    name = "=?utf-8?q?Jane=0D=0ABcc:_evil@x?="
-    raw = (f"From: {name} <jane@customer.example>\r\nTo: {SUPPORT}\r\nSubject: hi\r\n\r\nbody\r\n").encode()
+@pytest.mark.parametrize(
+    ("encoded_name", "name"),
+    [
+        ("=?utf-8?q?Firma:_M=C3=BCller_GmbH?=", "Firma: Müller GmbH"),
+        ("=?utf-8?q?Doe=2C_Jane?=", "Doe, Jane"),
+        ("=?utf-8?q?Jane_=3Cjane=40old.example=3E?=", "Jane <jane@old.example>"),
+        ("=?iso-8859-1?q?J=FCrgen?=", "Jürgen"),
+    ],
+    ids=["colon", "comma", "angle_address_in_name", "latin1"],
+)
+def test_encoded_sender_name_keeps_the_address(encoded_name, name):
+    # A name that decodes to address syntax must not cost us the sender (the mail would pass for a bounce).
+    raw = (f"From: {encoded_name} <jane@customer.example>\r\nTo: {SUPPORT}\r\nSubject: hi\r\n\r\n"
+           "body\r\n").encode()
+    mail = parse.parse(raw, own_addresses=OWN)
+    assert mail.sender == "jane@customer.example"
+    assert mail.sender_name == name
+    assert mail.mail_class is MailClass.CUSTOMER
+
+
+@pytest.mark.parametrize(
+    "encoded_name",
+    ["=?utf-8?q?Jane=0D=0ABcc:_evil@x?=", "=?utf-8?q?Jane=0D=0ADoe?="],
+    ids=["crlf_header_injection", "crlf_plain"],
+)
+def test_control_characters_in_encoded_sender_name_never_survive(encoded_name):
+    raw = (f"From: {encoded_name} <jane@customer.example>\r\nTo: {SUPPORT}\r\nSubject: hi\r\n\r\n"
+           "body\r\n").encode()
     mail = parse.parse(raw, own_addresses=OWN)
     assert "\r" not in mail.sender_name and "\n" not in mail.sender_name
-    assert mail.sender == "jane@customer.example"
+    assert "\r" not in mail.sender and "\n" not in mail.sender
+    assert mail.sender in ("", "jane@customer.example")  # never the injected address
 
 
 @pytest.mark.parametrize(
@@ -274,6 +312,23 @@ def test_inline_cid_image_is_a_part(disposition):
     assert part.payload == photo
     assert part.content_id == "photo1@customer.example"
     assert part.inline is (disposition == "inline")
+
+
+def test_unknown_charset_on_an_attached_message_keeps_the_mail():
+    # Seen in real bounces: message/rfc822; charset=UFT-8. The mail must not be lost to a LookupError.
+    raw = (
+        "From: Jane <jane@customer.example>\r\nTo: support@example.com\r\nSubject: fwd\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nforwarding your mail\r\n"
+        '--b1\r\nContent-Type: message/rfc822; charset="UFT-8"\r\nContent-Disposition: attachment\r\n\r\n'
+        "From: KST <support@example.com>\r\nSubject: your claim\r\n\r\nline one\r\n"
+        "--b1--\r\n"
+    ).encode()
+    mail = parse.parse(raw, own_addresses=OWN)
+    assert "forwarding your mail" in mail.text
+    (part,) = mail.parts
+    assert part.content_type == "message/rfc822"
+    assert b"line one" in part.payload
 
 
 def test_attachment_is_a_part_with_filename():

@@ -171,7 +171,7 @@ class ImapSource:
 
 
 def _text(exc: BaseException) -> str:
-    text = exc.args[0] if exc.args else exc
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    return str(text) or type(exc).__name__
+    """imapclient passes the server's bytes as the only argument; everything else has a good str()."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], bytes):
+        return exc.args[0].decode(errors="replace")
+    return str(exc) or type(exc).__name__
