@@ -38,7 +38,7 @@ _KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
         r"no ha llegado)\b|没有收到|未收到", re.IGNORECASE)),
     (ClaimKind.RETURN, re.compile(
         r"\b(ordered (it |them )?(by mistake|wrongly|in error)|wrong part (ordered|number)|"
-        r"(no longer|not) needed|don'?t need|do not need|want to return|would like to return|"
+        r"no longer need(ed)?|not needed|don'?t need|do not need|want to return|would like to return|"
         r"return (it|them|the (parts|items|order))|zurückschicken|zurücksenden|retourner|devolver)\b|退货",
         re.IGNORECASE)),
 )
@@ -133,9 +133,15 @@ def _statements(said: list[str]):
 def _missing_parts(said: list[str]):
     seen: dict[str, int] = {}
     for sentence in said:
+        # The patterns overlap ("LM2596S: received 37 of 40" fits two): each number is counted once.
+        counted: set[tuple[int, int]] = set()
         for pattern in _QUANTITY_PATTERNS:
             for found in pattern.finditer(sentence):
                 groups = found.groupdict()
+                number = found.span("want" if groups.get("want") else "qty")
+                if number in counted:
+                    continue
+                counted.add(number)
                 part = (groups.get("part") or "").upper().rstrip(".")
                 if part in _NOT_A_PART or (part and not re.search(r"\d", part) and len(part) < 4):
                     part = ""

@@ -10,18 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import smtplib
 import socket
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from rma_mailbot.config import Config, OutboxMode, SmtpConfig, TLSMode
 from rma_mailbot.errors import DeliveryError, SourceError
-from rma_mailbot.store import OutboxState, Store
+from rma_mailbot.store import OutboxState, Store, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +50,7 @@ class FolderTransport:
         return self.folder / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
 
     def deliver(self, raw: bytes, sender: str, recipient: str, message_id: str) -> None:
-        target = self.path_for(message_id)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        atomic_write(self.path_for(message_id), raw)
 
     def delivered(self, message_id: str) -> bool:
         return self.path_for(message_id).exists()

@@ -84,6 +84,16 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def atomic_write(target: Path, data: bytes) -> None:
+    """The file appears whole or not at all, even if the process dies mid-write."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
 class BlobStore:
     """Files named by the sha256 of their bytes; writing the same bytes twice is a no-op."""
 
@@ -96,12 +106,7 @@ class BlobStore:
         target = self.root / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            atomic_write(target, data)
         return digest, relative
 
     def path(self, relative: str) -> Path:

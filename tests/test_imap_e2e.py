@@ -98,15 +98,21 @@ def test_seen_mail_is_still_processed(setup):
     assert claim["rma_number"] in reply.get_body(("plain",)).get_content()
 
 
-def test_answer_joins_claim_and_redecides(setup):
-    config, imap, handler = setup
+def open_short_claim(config, imap, handler):
+    """Alice reports missing parts without the rest of the checklist; returns our question."""
     imap.append("INBOX", claim_mail("alice@example.net", "SO-200001 short",
                                     "5 pcs of LM2596S are missing from SO-200001.").as_bytes())
     run(config, "poll")
+    [ask] = received(handler)
+    return ask
+
+
+def test_answer_joins_claim_and_redecides(setup):
+    config, imap, handler = setup
+    ask = open_short_claim(config, imap, handler)
     [claim] = claims(config)
     assert claim["state"] == "awaiting_evidence"
     assert claim["missing"] == ["all_boxes_received", "boxes_emptied", "parcel_photos"]
-    [ask] = received(handler)
     body = ask.get_body(("plain",)).get_content()
     assert "all the boxes" in body and "Photos of the whole parcel" in body
 
@@ -126,10 +132,7 @@ def test_answer_joins_claim_and_redecides(setup):
 def test_our_quoted_words_never_count(setup):
     """Our checklist quoted back without '>' must not read as the customer's confirmation."""
     config, imap, handler = setup
-    imap.append("INBOX", claim_mail("alice@example.net", "SO-200001 short",
-                                    "5 pcs of LM2596S are missing from SO-200001.").as_bytes())
-    run(config, "poll")
-    [ask] = received(handler)
+    ask = open_short_claim(config, imap, handler)
     body = ask.get_body(("plain",)).get_content()
     answer = claim_mail("alice@example.net", f"Re: {ask['Subject']}", "See photos.\n\n" + body, photos=1,
                         in_reply_to=ask["Message-ID"])
@@ -142,10 +145,7 @@ def test_our_quoted_words_never_count(setup):
 
 def test_other_sender_cannot_join_a_claim(setup):
     config, imap, handler = setup
-    imap.append("INBOX", claim_mail("alice@example.net", "SO-200001 short",
-                                    "5 pcs of LM2596S are missing from SO-200001.").as_bytes())
-    run(config, "poll")
-    [ask] = received(handler)
+    ask = open_short_claim(config, imap, handler)
     imap.append("INBOX", claim_mail("mallory@example.biz", f"Re: {ask['Subject']}",
                                     "We received all boxes and emptied every box.", photos=1,
                                     in_reply_to=ask["Message-ID"]).as_bytes())

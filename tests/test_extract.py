@@ -1,0 +1,257 @@
+"""extract.py: ParsedMail -> ClaimFacts (claim kind, statements, missing parts, order number, photos)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import re
+
+import pytest
+from PIL import Image
+
+from rma_mailbot import extract
+from rma_mailbot.models import ClaimKind, Evidence, MailClass, ParsedMail, Part
+
+ORDER_PATTERN = re.compile(r"\bSO-?\d{6}\b", re.IGNORECASE)  # policy.order_number_pattern in config.example.toml
+
+
+def mail(text: str, subject: str = "", parts: tuple[Part, ...] = ()) -> ParsedMail:
+    return ParsedMail(
+        message_id="<m1@customer.example>",
+        sender="jane@customer.example",
+        sender_name="Jane",
+        subject=subject,
+        text=text,
+        full_text=text,
+        in_reply_to="",
+        references=(),
+        parts=parts,
+        mail_class=MailClass.CUSTOMER,
+    )
+
+
+def facts(text: str, subject: str = "", parts: tuple[Part, ...] = ()):
+    return extract.extract(mail(text, subject, parts), ORDER_PATTERN)
+
+
+KINDS = [
+    ("quality_defective", "The LM2596S modules you sent are defective.", ClaimKind.QUALITY),
+    ("quality_counterfeit", "We believe these chips are counterfeit.", ClaimKind.QUALITY),
+    ("quality_fake", "These are fake parts, the marking rubs off.", ClaimKind.QUALITY),
+    ("quality_not_original", "The STM32 chips are not original.", ClaimKind.QUALITY),
+    ("quality_doesnt_work", "The board doesn't work at all.", ClaimKind.QUALITY),
+    ("quality_not_working", "Half of the relays are not working.", ClaimKind.QUALITY),
+    ("quality_doa", "Two units were dead on arrival.", ClaimKind.QUALITY),
+    ("quality_german", "Die Teile sind defekt.", ClaimKind.QUALITY),
+    ("missing_pcs", "3 pcs of LM2596S are missing.", ClaimKind.MISSING_ITEMS),
+    ("missing_word", "Some items are missing from my order.", ClaimKind.MISSING_ITEMS),
+    ("missing_short_shipped", "The order was short-shipped.", ClaimKind.MISSING_ITEMS),
+    ("missing_received_of", "We received 37 of 40 NE555P.", ClaimKind.MISSING_ITEMS),
+    ("missing_not_in_box", "Two reels were not in the box.", ClaimKind.MISSING_ITEMS),
+    ("missing_german", "Es fehlen 5 Stück.", ClaimKind.MISSING_ITEMS),
+    ("non_receipt_not_received", "I have not received my order yet.", ClaimKind.NON_RECEIPT),
+    ("non_receipt_never_arrived", "The parcel never arrived.", ClaimKind.NON_RECEIPT),
+    ("non_receipt_where_is", "Where is my order?", ClaimKind.NON_RECEIPT),
+    ("non_receipt_hasnt_arrived", "My package hasn't arrived.", ClaimKind.NON_RECEIPT),
+    ("non_receipt_did_not_arrive", "It did not arrive.", ClaimKind.NON_RECEIPT),
+    ("non_receipt_still_not", "The shipment has still not been delivered.", ClaimKind.NON_RECEIPT),
+    ("return_by_mistake", "I ordered them by mistake.", ClaimKind.RETURN),
+    ("return_would_like", "I would like to return the parts.", ClaimKind.RETURN),
+    ("return_want_to", "We want to return the order.", ClaimKind.RETURN),
+    ("return_no_longer_need", "We no longer need these capacitors.", ClaimKind.RETURN),
+    ("return_no_longer_needed", "The parts are no longer needed.", ClaimKind.RETURN),
+    ("return_dont_need", "We don't need them any more.", ClaimKind.RETURN),
+    ("return_wrong_part_ordered", "Wrong part ordered, sorry.", ClaimKind.RETURN),
+    ("unknown_invoice", "Hello, could you send me the invoice?", ClaimKind.UNKNOWN),
+    ("unknown_quote", "Can I get a quote for 500 pcs of LM2596S?", ClaimKind.UNKNOWN),
+    ("unknown_thanks", "Thanks for the fast delivery!", ClaimKind.UNKNOWN),
+    ("unknown_empty", "", ClaimKind.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), [row[1:] for row in KINDS], ids=[row[0] for row in KINDS])
+def test_claim_kind(text, kind):
+    result = facts(f"Hello,\n{text}\nRegards, Jane")
+    assert result.kind is kind
+    if kind is ClaimKind.UNKNOWN:
+        assert result.kind_sentence == ""
+    else:
+        assert result.kind_sentence == text  # the sentence staff see as the basis
+
+
+def test_claim_kind_from_subject():
+    result = facts("Please help.", subject="Defective parts in SO104233")
+    assert result.kind is ClaimKind.QUALITY
+    assert result.kind_sentence == "Defective parts in SO104233"
+
+
+def test_claim_kind_most_specific_first():
+    # A mail about fake parts that also mentions missing ones is a quality claim: it needs the report.
+    assert facts("The parts are fake. Also 2 pcs are missing.").kind is ClaimKind.QUALITY
+
+
+STATEMENTS = [
+    ("all_boxes_received", "We received all 3 boxes.", {Evidence.ALL_BOXES_RECEIVED}),
+    ("both_parcels_arrived", "Both parcels arrived yesterday.", {Evidence.ALL_BOXES_RECEIVED}),
+    ("all_boxes_delivered", "All 3 boxes were delivered.", {Evidence.ALL_BOXES_RECEIVED}),
+    ("got_every_carton", "I got every carton of the shipment.", {Evidence.ALL_BOXES_RECEIVED}),
+    ("not_all_boxes_arrived", "Not all boxes arrived.", set()),
+    ("have_not_received_all", "I have not received all boxes.", set()),
+    ("didnt_receive_all", "We didn't receive all the boxes.", set()),
+    ("only_some_boxes", "We only received 2 of the 3 boxes.", set()),
+    ("emptied_every_box", "We emptied every box.", {Evidence.BOXES_EMPTIED}),
+    ("checked_packing_material", "We checked all the packing material.", {Evidence.BOXES_EMPTIED}),
+    ("boxes_fully_emptied", "The boxes were fully emptied.", {Evidence.BOXES_EMPTIED}),
+    ("havent_emptied_yet", "We haven't emptied the boxes yet.", set()),
+    ("not_unpacked", "I have not unpacked the parcel.", set()),
+    ("both_statements", "We received all 3 boxes and emptied every box.",
+     {Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED}),
+    ("one_negated_one_not", "We received all 3 boxes.\nWe haven't emptied the boxes yet.",
+     {Evidence.ALL_BOXES_RECEIVED}),
+    ("neither", "Please advise.", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [row[1:] for row in STATEMENTS], ids=[row[0] for row in STATEMENTS])
+def test_statements(text, expected):
+    result = facts(text)
+    checklist = {Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED}
+    assert set(result.confirmed) & checklist == expected
+    for statement in result.statements:
+        assert statement.sentence in text  # each rests on a sentence the customer wrote
+
+
+MISSING = [
+    ("pcs_of_are_missing", "3 pcs of LM2596S are missing.", (("LM2596S", 3),)),
+    ("x_missing", "3x NE555 missing", (("NE555", 3),)),
+    ("received_of_part_after", "We received 37 of 40 NE555P.", (("NE555P", 3),)),
+    ("part_then_received_of", "LM2596S: received 37 of 40", (("LM2596S", 3),)),
+    ("missing_colon_x", "missing: 5 x AMS1117-3.3", (("AMS1117-3.3", 5),)),
+    ("missing_pcs_of", "We are missing 2 pcs of LM317T.", (("LM317T", 2),)),
+    ("lowercase_part", "2 pcs of lm317t are missing", (("LM317T", 2),)),
+    ("two_sentences", "3 pcs of LM2596S are missing. Also missing 2 x NE555P.", (("LM2596S", 3), ("NE555P", 2))),
+    ("received_of_no_part", "We received 37 of 40.", (("", 3),)),
+    ("received_all", "We received 40 of 40 NE555P.", ()),
+    ("no_quantity", "Some parts are missing.", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [row[1:] for row in MISSING], ids=[row[0] for row in MISSING])
+def test_missing_parts(text, expected):
+    result = facts(text)
+    assert result.missing_parts == expected
+    assert (Evidence.MISSING_QUANTITIES in result.confirmed) is bool(expected)
+
+
+ORDERS = [
+    ("lower_case", "my order so104233 is late", "SO104233"),
+    ("dash", "Order SO-104233", "SO104233"),
+    ("lower_dash", "order so-104233, thanks", "SO104233"),
+    ("in_brackets", "(SO104233)", "SO104233"),
+    ("first_of_two", "SO104233 and SO104234", "SO104233"),
+    ("too_many_digits", "SO1042335", ""),
+    ("glued_prefix", "XSO104233", ""),
+    ("too_few_digits", "SO10423", ""),
+    ("space_not_allowed", "SO 104233", ""),
+    ("none", "no order here", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [row[1:] for row in ORDERS], ids=[row[0] for row in ORDERS])
+def test_order_number(text, expected):
+    assert extract.order_number(text, ORDER_PATTERN) == expected
+    assert facts(text).order_number == expected
+
+
+def test_order_number_from_subject():
+    assert facts("Please help.", subject="Re: so-104233 [CLM-00001]").order_number == "SO104233"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("so104233", "SO104233"), ("SO-104233", "SO104233"), ("so 104233", "SO104233"), ("SO_104233", "SO104233")],
+    ids=["lower", "dash", "space", "underscore"],
+)
+def test_normalise_order_number(value, expected):
+    assert extract.normalise_order_number(value) == expected
+
+
+def _image(fmt: str, size=(640, 480)) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size)
+    # Noise, so the JPEG is big enough that cutting it in half loses real picture data.
+    image.putdata([(x * 7 % 256, y * 13 % 256, (x * y) % 256) for y in range(size[1]) for x in range(size[0])])
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+JPEG = _image("JPEG")
+PNG = _image("PNG")
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+PARTS = [
+    ("real_jpeg", Part("image/jpeg", JPEG, "parcel.jpg"), "image/jpeg", False),
+    ("real_png", Part("image/png", PNG, "parcel.png"), "image/png", False),
+    ("png_named_jpg", Part("image/jpeg", PNG, "parcel.jpg"), "image/png", False),  # the bytes decide
+    ("inline_cid_jpeg", Part("image/jpeg", JPEG, "", "img1@x", True), "image/jpeg", False),
+    ("truncated_jpeg", Part("image/jpeg", JPEG[: len(JPEG) // 2], "cut.jpg"), None, False),
+    ("random_bytes_jpg", Part("image/jpeg", random.Random(7).randbytes(20_000), "noise.jpg"), None, False),
+    ("logo_50x50", Part("image/png", _image("PNG", (50, 50)), "logo.png"), None, False),
+    ("tracking_pixel", Part("image/gif", _image("GIF", (1, 1)), "p.gif"), None, False),
+    ("pdf_report", Part("application/pdf", PDF, "report.pdf"), None, True),
+    ("pdf_named_jpg", Part("image/jpeg", PDF, "report.jpg"), None, True),
+    ("text_file", Part("text/plain", b"just some text\n", "notes.txt"), None, False),
+]
+
+
+@pytest.mark.parametrize(("part", "photo_type", "is_report"), [row[1:] for row in PARTS],
+                         ids=[row[0] for row in PARTS])
+def test_photos_and_reports(part, photo_type, is_report):
+    result = facts("Photos attached.", parts=(part,))
+    if photo_type is None:
+        assert result.photos == ()
+    else:
+        (photo,) = result.photos
+        assert photo.content_type == photo_type
+        assert photo.sha256 == hashlib.sha256(part.payload).hexdigest()
+        assert (photo.width, photo.height) == (640, 480)
+        assert photo.size == len(part.payload)
+    assert result.reports == ((hashlib.sha256(part.payload).hexdigest(),) if is_report else ())
+
+
+def test_same_photo_twice_counts_once():
+    result = facts("Photos attached.", parts=(Part("image/jpeg", JPEG, "a.jpg"), Part("image/jpeg", JPEG, "b.jpg")))
+    assert len(result.photos) == 1
+
+
+def test_two_photos_count_twice():
+    result = facts("Photos attached.", parts=(Part("image/jpeg", JPEG, "a.jpg"), Part("image/png", PNG, "b.png")))
+    assert {p.content_type for p in result.photos} == {"image/jpeg", "image/png"}
+
+
+@pytest.mark.parametrize(
+    ("size", "counts"),
+    [((200, 200), True), ((199, 200), False), ((400, 100), True), ((4000, 10), True)],
+    ids=["exactly_minimum", "one_row_short", "wide", "very_wide"],
+)
+def test_photo_minimum_pixels(size, counts):
+    assert (extract.decode_photo(_image("PNG", size)) is not None) is counts
+
+
+def test_decompression_bomb_is_not_a_photo():
+    # A PNG whose header claims more pixels than MAX_PHOTO_PIXELS is refused before decoding.
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 11_000)).save(buffer, "PNG")
+    assert extract.decode_photo(buffer.getvalue()) is None
+
+
+def test_facts_from_a_full_claim_mail():
+    text = ("Hello,\nfor order so-104233 we received all 3 boxes and emptied every box.\n"
+            "3 pcs of LM2596S are missing.\nRegards, Jane")
+    result = facts(text, subject="Missing items", parts=(Part("image/jpeg", JPEG, "parcel.jpg"),))
+    assert result.order_number == "SO104233"
+    assert result.kind is ClaimKind.MISSING_ITEMS
+    assert result.confirmed == {Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED, Evidence.MISSING_QUANTITIES}
+    assert result.missing_parts == (("LM2596S", 3),)
+    assert len(result.photos) == 1
