@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from rma_mailbot.config import Config, OutboxMode, SourceKind
 from rma_mailbot.errors import MailbotError

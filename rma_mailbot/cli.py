@@ -168,7 +168,7 @@ def demo(workspace: Path) -> None:
     """Run the whole bot on sample mails, with no mail server."""
     from rma_mailbot.demo import run_demo
 
-    click.echo(run_demo(workspace, dt.datetime.now(dt.timezone.utc)))
+    click.echo(run_demo(workspace, dt.datetime.now(dt.UTC)))
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import logging
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +103,7 @@ def smtp_connect(config: SmtpConfig) -> smtplib.SMTP:
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(f"SMTP login to {config.host}:{config.port} as {config.username} failed: "
                             f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from None
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP server {config.host}:{config.port} unreachable: {exc}") from None
     return client
 

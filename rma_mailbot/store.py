@@ -13,9 +13,9 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Iterator
 
 import sqlite_utils
 

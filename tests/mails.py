@@ -27,7 +27,7 @@ def claim_mail(sender: str, subject: str, body: str, *, name: str = "", photos: 
     message["From"] = f"{name} <{sender}>" if name else sender
     message["To"] = "support@example.com"
     message["Subject"] = subject
-    message["Date"] = format_datetime(when or dt.datetime.now(dt.timezone.utc))
+    message["Date"] = format_datetime(when or dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id or make_msgid(domain=sender.split("@")[1])
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import mailbox
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from click.testing import CliRunner
 

@@ -11,8 +11,8 @@ import imapclient
 import pytest
 from click.testing import CliRunner
 
-from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from conftest import write_config
+from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot.cli import cli
 
 pytestmark = pytest.mark.dovecot

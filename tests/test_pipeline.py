@@ -17,7 +17,7 @@ from rma_mailbot.pipeline import Runtime, poll_once
 from rma_mailbot.sources import open_source
 from rma_mailbot.store import OutboxState
 
-TZ = dt.timezone.utc
+TZ = dt.UTC
 
 
 @pytest.fixture

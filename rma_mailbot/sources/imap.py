@@ -108,7 +108,7 @@ class ImapSource:
             item = data.get(uid)
             if item is None or b"BODY[]" not in item:
                 continue
-            received = item.get(b"INTERNALDATE") or dt.datetime.now(dt.timezone.utc)
+            received = item.get(b"INTERNALDATE") or dt.datetime.now(dt.UTC)
             mails.append(IncomingMail(self._ref(uid), item[b"BODY[]"], received))
         return mails
 
