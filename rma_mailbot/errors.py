@@ -22,6 +22,10 @@ class SourceError(MailbotError):
     """The mail source (IMAP server or Maildir) cannot be read."""
 
 
+class StoreError(MailbotError):
+    """The database or the data directory failed; the mail in hand stays on the server."""
+
+
 class DeliveryError(MailbotError):
     """A reply could not be delivered."""
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import jinja2
 
 from rma_mailbot import replies
 from rma_mailbot.config import Config
-from rma_mailbot.errors import ClaimNotFound, ParseError
+from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
 from rma_mailbot.models import (
     ClaimFacts,
@@ -91,7 +92,7 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     len(rt.orders)  # a broken order book stops the cycle before any mail is taken
     counts = {"fetched": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "machine": 0}
     claims: set[int] = set()
-    queued_before = len(rt.store.replies_in_state("queued"))
+    queued_before = rt.store.outbox_total()
     scan = source.scan(rt.store)
     progress.start(scan.total)
     for batch in scan.batches:
@@ -111,9 +112,9 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
             break
     rt.store.mark_moved(source.finish(source.leftovers(rt.store)))
     claims.update(recheck_due(rt, clock()))
-    queued = len(rt.store.replies_in_state("queued")) - queued_before
+    queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
-    return PollReport(**counts, replies_queued=max(queued, 0), replies_sent=delivery.sent,
+    return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent,
                       claims_touched=tuple(sorted(claims)))
 
 
@@ -131,7 +132,12 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime) -> tuple[str, int 
     try:
         with rt.store.transaction():
             return _store_parsed(rt, mail, parsed, now)
-    except Exception as exc:  # one bad message must never stop the inbox
+    except OrderBookError:
+        raise
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # The database or the disk failed, not the message: stop the cycle; the mail stays on the server.
+        raise StoreError(f"storing message {parsed.message_id or mail.ref.uid} failed: {exc}") from exc
+    except Exception as exc:  # anything else is this message's fault, and it must never stop the inbox
         log.exception("message %s failed in processing; quarantined", parsed.message_id or mail.ref)
         return _quarantine(rt, mail, f"processing failed: {type(exc).__name__}: {exc}", now)
 

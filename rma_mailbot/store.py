@@ -260,6 +260,9 @@ class Store:
     def queue_reply(self, row: dict) -> int:
         return self.db["outbox"].insert({**row, "state": OutboxState.QUEUED, "attempts": 0}).last_pk
 
+    def outbox_total(self) -> int:
+        return self.db["outbox"].count
+
     def replies(self, claim_id: int) -> list[dict]:
         return list(self.db.query("select * from outbox where claim_id = ? order by id", [claim_id]))
 

@@ -165,3 +165,26 @@ def test_sending_row_after_crash_is_not_sent_twice(bot):
     bot.rt.store.set_reply_state(row["id"], OutboxState.SENDING, bot.now)
     bot.poll()
     assert len(bot.replies()) == 1
+
+
+def test_full_disk_stops_the_cycle_and_loses_nothing(bot, monkeypatch):
+    """A failing disk is not the message's fault: no quarantine, the mail waits for the next cycle."""
+    import errno
+
+    from rma_mailbot.errors import StoreError
+    from rma_mailbot.store import BlobStore
+
+    real_put = BlobStore.put
+
+    def full(self, data, suffix):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."))
+    monkeypatch.setattr(BlobStore, "put", full)
+    with pytest.raises(StoreError, match="No space left"):
+        bot.poll()
+    assert len(bot.inbox) == 1
+    assert bot.rt.store.db["messages"].count == 0
+    monkeypatch.setattr(BlobStore, "put", real_put)
+    report = bot.poll()
+    assert report.ingested == 1 and bot.claims()[0]["state"] == "approved"

@@ -1,0 +1,238 @@
+"""policy.py: decide(facts, order, sender, rules, on=date), one row per clause of return-policy.txt."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from rma_mailbot import config
+from rma_mailbot.config import NonReceiptAction
+from rma_mailbot.models import (
+    ClaimFacts,
+    ClaimKind,
+    ClaimState,
+    Evidence,
+    Order,
+    OrderLine,
+    Outcome,
+    Photo,
+    Reason,
+    ReplyKind,
+    Statement,
+)
+from rma_mailbot.policy import CLAUSES, MISSING_ITEMS_CHECKLIST, decide
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+CUSTOMER = "jane@customer.example"
+SHIPPED = dt.date(2025, 3, 3)
+DELIVERED = dt.date(2025, 3, 10)
+
+
+def _rules() -> config.PolicyConfig:
+    with EXAMPLE.open("rb") as handle:
+        data = tomllib.load(handle)
+    return config.parse(data, base_dir=EXAMPLE.parent, path=EXAMPLE).policy
+
+
+RULES = _rules()  # return window 7 days, warranty 365, DHL Express 5 shipping days, default 20
+
+
+def order(**changes) -> Order:
+    base = Order(order_id="SO104233", customer_email=CUSTOMER, ship_date=SHIPPED, delivery_date=DELIVERED,
+                 shipping_method="DHL Express", boxes=3, lines=(OrderLine("LM2596S", 40),))
+    return dataclasses.replace(base, **changes)
+
+
+PHOTO = Photo(sha256="ab" * 32, content_type="image/jpeg", width=640, height=480, size=12345)
+STATEMENT = {
+    Evidence.ALL_BOXES_RECEIVED: Statement(Evidence.ALL_BOXES_RECEIVED, "We received all 3 boxes."),
+    Evidence.BOXES_EMPTIED: Statement(Evidence.BOXES_EMPTIED, "We emptied every box."),
+    Evidence.MISSING_QUANTITIES: Statement(Evidence.MISSING_QUANTITIES, "3 pcs of LM2596S are missing."),
+}
+
+
+def claim(kind: ClaimKind = ClaimKind.UNKNOWN, order_number: str = "SO104233", *, evidence=(), reports=()):
+    return ClaimFacts(
+        order_number=order_number,
+        kind=kind,
+        statements=tuple(STATEMENT[e] for e in evidence if e in STATEMENT),
+        photos=(PHOTO,) if Evidence.PARCEL_PHOTOS in evidence else (),
+        reports=tuple(reports),
+    )
+
+
+def day(n: int, start: dt.date = DELIVERED) -> dt.date:
+    return start + dt.timedelta(days=n)
+
+
+# (id, facts, order, sender, rules, on, state, reply, missing, reasons)
+ROWS = [
+    ("no_order_no_kind", claim(order_number=""), None, CUSTOMER, RULES, day(1),
+     ClaimState.IN_REVIEW, None, (), (Reason.KIND_UNCLEAR,)),
+    ("no_order_with_kind", claim(ClaimKind.MISSING_ITEMS, ""), None, CUSTOMER, RULES, day(1),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), ()),
+    ("no_order_with_kind_quality", claim(ClaimKind.QUALITY, ""), None, CUSTOMER, RULES, day(1),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), ()),
+    ("order_unknown", claim(ClaimKind.RETURN), None, CUSTOMER, RULES, day(1),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
+    ("sender_not_order_owner", claim(ClaimKind.RETURN), order(), "mallory@elsewhere.example", RULES, day(1),
+     ClaimState.IN_REVIEW, ReplyKind.WRONG_SENDER, (), (Reason.SENDER_NOT_ORDER_OWNER,)),
+    ("sender_owner_but_kind_unknown", claim(), order(), CUSTOMER, RULES, day(1),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.KIND_UNCLEAR,)),
+    # Non-receipt: DHL Express has 5 regular shipping days from the ship date.
+    ("non_receipt_day_1_in_transit", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER, RULES,
+     day(1, SHIPPED), ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, (), (Reason.DELIVERY_IN_TRANSIT,)),
+    ("non_receipt_last_shipping_day", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER, RULES,
+     day(5, SHIPPED), ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, (), (Reason.DELIVERY_IN_TRANSIT,)),
+    ("non_receipt_overdue_approve", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER, RULES,
+     day(6, SHIPPED), ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (), (Reason.DELIVERY_OVERDUE,)),
+    ("non_receipt_overdue_review", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER,
+     dataclasses.replace(RULES, non_receipt_overdue=NonReceiptAction.REVIEW), day(6, SHIPPED),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.DELIVERY_OVERDUE,)),
+    ("non_receipt_carrier_delivered", claim(ClaimKind.NON_RECEIPT), order(), CUSTOMER, RULES, day(30, SHIPPED),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+    ("non_receipt_not_shipped", claim(ClaimKind.NON_RECEIPT), order(ship_date=None, delivery_date=None), CUSTOMER,
+     RULES, day(30, SHIPPED), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+    # Missing items: the four-item checklist of return-policy.txt.
+    ("missing_items_nothing_given", claim(ClaimKind.MISSING_ITEMS), order(), CUSTOMER, RULES, day(1),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, MISSING_ITEMS_CHECKLIST,
+     (Reason.MISSING_ITEMS_CHECKLIST,)),
+    *[
+        (f"missing_items_without_{absent}",
+         claim(ClaimKind.MISSING_ITEMS, evidence=[e for e in MISSING_ITEMS_CHECKLIST if e is not absent]),
+         order(), CUSTOMER, RULES, day(1), ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (absent,),
+         (Reason.MISSING_ITEMS_CHECKLIST,))
+        for absent in MISSING_ITEMS_CHECKLIST
+    ],
+    ("missing_items_only_photos", claim(ClaimKind.MISSING_ITEMS, evidence=[Evidence.PARCEL_PHOTOS]), order(),
+     CUSTOMER, RULES, day(1), ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE,
+     (Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED, Evidence.MISSING_QUANTITIES),
+     (Reason.MISSING_ITEMS_CHECKLIST,)),
+    ("missing_items_complete", claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(), CUSTOMER,
+     RULES, day(1), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.WAREHOUSE_CHECK,)),
+    # Return (ordered by mistake): 7 days from delivery.
+    ("return_day_0", claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, day(0),
+     ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (),
+     (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)),
+    ("return_day_7_boundary", claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, day(7),
+     ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (),
+     (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)),
+    ("return_day_8_closed", claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, day(8),
+     ClaimState.REJECTED, ReplyKind.DECLINED, (), (Reason.RETURN_WINDOW_CLOSED,)),
+    ("return_not_delivered", claim(ClaimKind.RETURN), order(delivery_date=None), CUSTOMER, RULES, day(1),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+    # Quality: 365 days from delivery, and a third-party report is required.
+    ("quality_day_365_with_report", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(), CUSTOMER, RULES,
+     day(365), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_REQUIRED,)),
+    ("quality_day_365_without_report", claim(ClaimKind.QUALITY), order(), CUSTOMER, RULES, day(365),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.QUALITY_REPORT,), (Reason.REPORT_REQUIRED,)),
+    ("quality_day_366_expired", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(), CUSTOMER, RULES, day(366),
+     ClaimState.REJECTED, ReplyKind.DECLINED, (), (Reason.WARRANTY_EXPIRED,)),
+    ("quality_day_366_expired_without_report", claim(ClaimKind.QUALITY), order(), CUSTOMER, RULES, day(366),
+     ClaimState.REJECTED, ReplyKind.DECLINED, (), (Reason.WARRANTY_EXPIRED,)),
+    ("quality_without_report", claim(ClaimKind.QUALITY), order(), CUSTOMER, RULES, day(10),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.QUALITY_REPORT,), (Reason.REPORT_REQUIRED,)),
+    ("quality_with_report", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(), CUSTOMER, RULES, day(10),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_REQUIRED,)),
+    ("quality_not_delivered", claim(ClaimKind.QUALITY), order(delivery_date=None), CUSTOMER, RULES, day(1),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "the_order", "sender", "rules", "on", "state", "reply", "missing", "reasons"),
+    [row[1:] for row in ROWS],
+    ids=[row[0] for row in ROWS],
+)
+def test_decide(facts, the_order, sender, rules, on, state, reply, missing, reasons):
+    decision = decide(facts, the_order, sender, rules, on=on)
+    assert decision.state is state
+    assert decision.reply is reply
+    assert decision.missing == missing
+    assert decision.reasons == reasons
+    assert decision.issue_rma is (state is ClaimState.APPROVED)
+    assert decision.checks, "every decision records the clauses it rests on"
+    for reason in decision.reasons:
+        assert reason in CLAUSES  # a reply can quote each one
+
+
+@pytest.mark.parametrize(
+    ("method", "days"),
+    [("DHL Express", 5), ("UPS Standard", 10), ("China Post", 30), ("Carrier Pigeon", 20), ("", 20)],
+    ids=["dhl_express", "ups_standard", "china_post", "unknown_method_default", "no_method_default"],
+)
+def test_non_receipt_recheck_on_is_ship_date_plus_shipping_days(method, days):
+    the_order = order(delivery_date=None, shipping_method=method)
+    due = SHIPPED + dt.timedelta(days=days)
+    waiting = decide(claim(ClaimKind.NON_RECEIPT), the_order, CUSTOMER, RULES, on=SHIPPED + dt.timedelta(days=1))
+    assert waiting.state is ClaimState.AWAITING_DELIVERY
+    assert waiting.recheck_on == due
+    on_due = decide(claim(ClaimKind.NON_RECEIPT), the_order, CUSTOMER, RULES, on=due)
+    assert on_due.state is ClaimState.AWAITING_DELIVERY
+    late = decide(claim(ClaimKind.NON_RECEIPT), the_order, CUSTOMER, RULES, on=due + dt.timedelta(days=1))
+    assert late.state is ClaimState.APPROVED and late.issue_rma
+    assert late.recheck_on is None
+
+
+def test_shipping_days_from_rules():
+    rules = dataclasses.replace(RULES, shipping_days={"DHL Express": 2}, default_shipping_days=9)
+    the_order = order(delivery_date=None)
+    assert decide(claim(ClaimKind.NON_RECEIPT), the_order, CUSTOMER, rules, on=SHIPPED).recheck_on == day(2, SHIPPED)
+    the_order = order(delivery_date=None, shipping_method="Sea Freight")
+    assert decide(claim(ClaimKind.NON_RECEIPT), the_order, CUSTOMER, rules, on=SHIPPED).recheck_on == day(9, SHIPPED)
+
+
+@pytest.mark.parametrize(
+    ("window", "on_day", "state"),
+    [(14, 14, ClaimState.APPROVED), (14, 15, ClaimState.REJECTED), (0, 0, ClaimState.APPROVED),
+     (0, 1, ClaimState.REJECTED)],
+    ids=["14_days_last_day", "14_days_late", "0_days_same_day", "0_days_next_day"],
+)
+def test_return_window_from_rules(window, on_day, state):
+    rules = dataclasses.replace(RULES, return_window_days=window)
+    assert decide(claim(ClaimKind.RETURN), order(), CUSTOMER, rules, on=day(on_day)).state is state
+
+
+@pytest.mark.parametrize(
+    ("warranty", "on_day", "state"),
+    [(730, 730, ClaimState.AWAITING_EVIDENCE), (730, 731, ClaimState.REJECTED)],
+    ids=["two_years_last_day", "two_years_late"],
+)
+def test_warranty_from_rules(warranty, on_day, state):
+    rules = dataclasses.replace(RULES, warranty_days=warranty)
+    assert decide(claim(ClaimKind.QUALITY), order(), CUSTOMER, rules, on=day(on_day)).state is state
+
+
+def test_wrong_sender_checks_disclose_no_order_facts():
+    decision = decide(claim(ClaimKind.RETURN), order(), "mallory@elsewhere.example", RULES, on=day(1))
+    (check,) = decision.checks
+    assert check.reason is Reason.SENDER_NOT_ORDER_OWNER and check.outcome is Outcome.FAIL
+    assert not decision.issue_rma
+
+
+def test_missing_items_checks_list_each_checklist_item():
+    decision = decide(claim(ClaimKind.MISSING_ITEMS, evidence=[Evidence.BOXES_EMPTIED]), order(), CUSTOMER, RULES,
+                      on=day(1))
+    checklist = [c for c in decision.checks if c.reason is Reason.MISSING_ITEMS_CHECKLIST]
+    assert [c.outcome for c in checklist] == [Outcome.MISSING, Outcome.PASS, Outcome.MISSING, Outcome.MISSING]
+    assert "We emptied every box." in checklist[1].evidence
+
+
+def test_missing_items_complete_sends_to_warehouse():
+    decision = decide(claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(), CUSTOMER, RULES,
+                      on=day(1))
+    assert decision.checks[-1].reason is Reason.WAREHOUSE_CHECK
+    assert decision.checks[-1].outcome is Outcome.REVIEW
+    assert not decision.issue_rma
+
+
+def test_return_window_basis_names_dates():
+    decision = decide(claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, on=day(8))
+    (basis,) = [c for c in decision.checks if c.reason is Reason.RETURN_WINDOW_CLOSED]
+    assert basis.outcome is Outcome.FAIL
+    assert str(DELIVERED) in basis.evidence and str(day(7)) in basis.evidence and str(day(8)) in basis.evidence
+
