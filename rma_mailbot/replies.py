@@ -86,7 +86,9 @@ def render_text(env: jinja2.Environment, context: ReplyContext) -> str:
 
 def subject_for(original: str, claim_ref: str) -> str:
     subject = one_line(original) or "Your claim"
-    if claim_ref not in subject:
+    # Matched as a whole word and in any case, as the pipeline reads it: "[clm-00001]" is already
+    # there, while "CLM-000011" is another claim's reference.
+    if not re.search(rf"(?<!\w){re.escape(claim_ref)}(?!\w)", subject, re.IGNORECASE):
         subject = f"{subject} [{claim_ref}]"
     if not re.match(r"^\s*(re|aw|sv|antw)\s*:", subject, re.IGNORECASE):
         subject = f"Re: {subject}"

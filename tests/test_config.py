@@ -117,7 +117,8 @@ ERRORS = [
      'policy.shipping_days.DHL Express: expected an integer, got "five"'),
     ("bad_enum_source_kind", _set("source.kind", "pop3"), "source.kind",
      'source.kind: expected one of imap, maildir, got "pop3"'),
-    ("bad_enum_tls", _set("smtp.tls", "ssl"), "smtp.tls", 'smtp.tls: expected one of implicit, starttls, none, got "ssl"'),
+    ("bad_enum_tls", _set("smtp.tls", "ssl"), "smtp.tls",
+     'smtp.tls: expected one of implicit, starttls, none, got "ssl"'),
     ("bad_enum_non_receipt", _set("policy.non_receipt_overdue", "refund"), "policy.non_receipt_overdue",
      re.compile(r'^policy\.non_receipt_overdue: expected one of approve, review, got "refund"$')),
     ("negative_int", _set("imap.batch_messages", -1), "imap.batch_messages",
@@ -323,11 +324,7 @@ def test_example_unchanged_by_parse(tmp_path):
 
 
 # --- the CLI turns a ConfigError into one clean line and exit code 2 -------------------------------------
-
-
-def _stderr(result) -> str:
-    # click >= 8.2 always captures stderr apart; older versions need CliRunner(mix_stderr=False).
-    return result.stderr
+# click >= 8.2 (8.4 here) keeps result.stderr apart from result.stdout; CliRunner(mix_stderr=...) is gone.
 
 
 @pytest.mark.parametrize(
@@ -346,8 +343,8 @@ def test_cli_check_config_reports_config_error(tmp_path, monkeypatch, change, li
     write_toml(tmp_path / "bad.toml", data)
     result = CliRunner().invoke(cli, ["--config", "bad.toml", "check-config"])
     assert result.exit_code == 2, result.output
-    err_lines = _stderr(result).splitlines()
-    assert len(err_lines) == 1, _stderr(result)
+    err_lines = result.stderr.splitlines()
+    assert len(err_lines) == 1, result.stderr
     assert err_lines[0].startswith(line)
     assert "Traceback" not in result.output
     assert result.stdout == ""
@@ -361,7 +358,7 @@ def test_cli_check_config_exact_line(tmp_path, monkeypatch):
     write_toml(tmp_path / "bad.toml", data)
     result = CliRunner().invoke(cli, ["--config", "bad.toml", "check-config"])
     assert result.exit_code == 2
-    assert _stderr(result) == 'config error: imap.port: expected an integer, got "abc"\n'
+    assert result.stderr == 'config error: imap.port: expected an integer, got "abc"\n'
 
 
 def test_cli_missing_config_file(tmp_path, monkeypatch):
@@ -369,5 +366,5 @@ def test_cli_missing_config_file(tmp_path, monkeypatch):
     monkeypatch.delenv(config.ENV_VAR, raising=False)
     result = CliRunner().invoke(cli, ["--config", "absent.toml", "check-config"])
     assert result.exit_code == 2
-    assert _stderr(result).startswith("config error: config file absent.toml not found")
+    assert result.stderr.startswith("config error: config file absent.toml not found")
     assert "Traceback" not in result.output

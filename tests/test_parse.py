@@ -111,7 +111,8 @@ def test_classify(message, expected):
 def test_classify_reason_names_header():
     assert parsed(customer_mail(**{"List-Id": "<news.example.com>"})).class_reason == "mailing-list header List-Id"
     assert parsed(customer_mail(Precedence="bulk")).class_reason == "Precedence: bulk"
-    assert parsed(customer_mail(**{"Auto-Submitted": "auto-generated"})).class_reason == "Auto-Submitted: auto-generated"
+    auto = parsed(customer_mail(**{"Auto-Submitted": "auto-generated"}))
+    assert auto.class_reason == "Auto-Submitted: auto-generated"
 
 
 def test_fields_of_a_customer_mail():
@@ -230,7 +231,7 @@ def test_strip_own_words_without_earlier_replies_changes_nothing():
 @pytest.mark.parametrize(
     "header",
     [
-        "=?utf-8?b?" + base64.b64encode("Hello\r\nBcc: evil@x".encode()).decode() + "?=",
+        "=?utf-8?b?" + base64.b64encode(b"Hello\r\nBcc: evil@x").decode() + "?=",
         "=?utf-8?q?Hello=0D=0ABcc:_evil@x?=",
         "=?utf-8?q?Hello=0ABcc:_evil@x?=",
         "=?iso-8859-1?q?Gr=FC=DFe=0D=0ABcc:_evil@x?=",
@@ -317,13 +318,13 @@ def test_inline_cid_image_is_a_part(disposition):
 def test_unknown_charset_on_an_attached_message_keeps_the_mail():
     # Seen in real bounces: message/rfc822; charset=UFT-8. The mail must not be lost to a LookupError.
     raw = (
-        "From: Jane <jane@customer.example>\r\nTo: support@example.com\r\nSubject: fwd\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
-        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nforwarding your mail\r\n"
-        '--b1\r\nContent-Type: message/rfc822; charset="UFT-8"\r\nContent-Disposition: attachment\r\n\r\n'
-        "From: KST <support@example.com>\r\nSubject: your claim\r\n\r\nline one\r\n"
-        "--b1--\r\n"
-    ).encode()
+        b"From: Jane <jane@customer.example>\r\nTo: support@example.com\r\nSubject: fwd\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nforwarding your mail\r\n"
+        b'--b1\r\nContent-Type: message/rfc822; charset="UFT-8"\r\nContent-Disposition: attachment\r\n\r\n'
+        b"From: KST <support@example.com>\r\nSubject: your claim\r\n\r\nline one\r\n"
+        b"--b1--\r\n"
+    )
     mail = parse.parse(raw, own_addresses=OWN)
     assert "forwarding your mail" in mail.text
     (part,) = mail.parts

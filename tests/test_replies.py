@@ -1,0 +1,282 @@
+"""replies.py: Decision + claim -> EmailMessage (templates, threading and loop headers, no injection)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import email.policy
+import re
+
+import pytest
+
+from rma_mailbot import replies
+from rma_mailbot.models import Evidence, Reason, ReplyKind
+from rma_mailbot.policy import CLAUSES
+from rma_mailbot.replies import EVIDENCE_HELP, Envelope, ReplyContext
+from rma_mailbot.resources import templates_dir
+
+ENV = replies.environment(templates_dir())
+NOW = dt.datetime(2025, 3, 11, 9, 30, tzinfo=dt.UTC)
+REPLY_ID = "<20250311093000.1.CLM-00001@example.com>"
+RECHECK = dt.date(2025, 3, 28)
+
+
+def context(kind: ReplyKind, **changes) -> ReplyContext:
+    base = ReplyContext(
+        kind=kind,
+        claim_ref="CLM-00001",
+        customer_name="Jane Doe",
+        order_id="SO104233",
+        rma_number="RMA-2025-00042",
+        missing=(),
+        reasons=(),
+        recheck_on=None,
+        company="KST",
+        support_name="KST Returns Desk",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def envelope(**changes) -> Envelope:
+    base = Envelope(
+        support_address="support@example.com",
+        support_name="KST Returns Desk",
+        customer="jane@customer.example",
+        customer_name="Jane Doe",
+        subject="Missing items in SO104233",
+        in_reply_to="<m2@customer.example>",
+        references=("<m1@customer.example>",),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def build(ctx: ReplyContext, env: Envelope | None = None):
+    return replies.build(ENV, ctx, env or envelope(), message_id=REPLY_ID, now=NOW)
+
+
+def reparse(message) -> email.message.EmailMessage:
+    return email.message_from_bytes(replies.to_bytes(message), policy=email.policy.default)
+
+
+RETURN_REASONS = (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)
+
+# (id, context, must contain, must not contain)
+BODIES = [
+    ("ask_evidence_order_number", context(ReplyKind.ASK_EVIDENCE, order_id="", missing=(Evidence.ORDER_NUMBER,)),
+     [EVIDENCE_HELP[Evidence.ORDER_NUMBER], "CLM-00001", "Dear Jane Doe,"], ["SO104233"]),
+    ("ask_evidence_one_item", context(ReplyKind.ASK_EVIDENCE, missing=(Evidence.QUALITY_REPORT,),
+                                      reasons=(Reason.REPORT_REQUIRED,)),
+     [EVIDENCE_HELP[Evidence.QUALITY_REPORT], CLAUSES[Reason.REPORT_REQUIRED], "order SO104233"], []),
+    ("ask_evidence_unknown_order", context(ReplyKind.ASK_EVIDENCE, missing=(Evidence.ORDER_NUMBER,),
+                                           reasons=(Reason.ORDER_UNKNOWN,)),
+     [EVIDENCE_HELP[Evidence.ORDER_NUMBER], CLAUSES[Reason.ORDER_UNKNOWN]], []),
+    ("rma_confirmed_return", context(ReplyKind.RMA_CONFIRMED, reasons=RETURN_REASONS),
+     ["RMA-2025-00042", "SO104233", "CLM-00001", "prepaid", "COD", "no substitution", "original packaging",
+      "ESD or moisture-sensitive", CLAUSES[Reason.CUSTOMER_PAYS_FEES], "purchased from KST"], []),
+    ("rma_confirmed_non_receipt", context(ReplyKind.RMA_CONFIRMED, reasons=(Reason.DELIVERY_OVERDUE,)),
+     ["RMA-2025-00042", "SO104233", CLAUSES[Reason.DELIVERY_OVERDUE], "refund or the reshipment"],
+     ["COD", "no substitution"]),  # nothing is to be returned
+    ("declined_return_window", context(ReplyKind.DECLINED, reasons=(Reason.RETURN_WINDOW_CLOSED,)),
+     [CLAUSES[Reason.RETURN_WINDOW_CLOSED], "CLM-00001", "SO104233"], ["RMA-2025-00042"]),
+    ("declined_warranty", context(ReplyKind.DECLINED, reasons=(Reason.WARRANTY_EXPIRED,)),
+     [CLAUSES[Reason.WARRANTY_EXPIRED]], ["RMA-2025-00042", CLAUSES[Reason.RETURN_WINDOW_CLOSED]]),
+    ("in_transit", context(ReplyKind.IN_TRANSIT, recheck_on=RECHECK, reasons=(Reason.DELIVERY_IN_TRANSIT,)),
+     ["2025-03-28", "extreme weather", "customs", "SO104233", "CLM-00001"], ["RMA-2025-00042"]),
+    ("in_review_plain", context(ReplyKind.IN_REVIEW, reasons=(Reason.KIND_UNCLEAR,)),
+     ["CLM-00001", "reviewing", "SO104233"], ["warehouse", "RMA-2025-00042"]),
+    ("in_review_warehouse", context(ReplyKind.IN_REVIEW, reasons=(Reason.WAREHOUSE_CHECK,)),
+     ["CLM-00001", "warehouse", "packing pictures and video records"], ["RMA-2025-00042"]),
+    ("wrong_sender", context(ReplyKind.WRONG_SENDER, reasons=(Reason.SENDER_NOT_ORDER_OWNER,)),
+     ["CLM-00001", "email address the order was placed with"], ["SO104233", "RMA-2025-00042", "jane@"]),
+    ("no_name_greeting", context(ReplyKind.IN_REVIEW, customer_name=""), ["Hello,"], ["Dear"]),
+]
+
+
+@pytest.mark.parametrize(("ctx", "present", "absent"), [row[1:] for row in BODIES], ids=[row[0] for row in BODIES])
+def test_body(ctx, present, absent):
+    message, text = build(ctx)
+    plain = reparse(message).get_body(("plain",)).get_content()
+    assert plain.replace("\r\n", "\n") == text
+    for phrase in present:
+        assert phrase in text, phrase
+    for phrase in absent:
+        assert phrase not in text, phrase
+    assert "Please keep CLM-00001 in the subject" in text
+    assert text.rstrip().endswith("KST")
+
+
+def test_every_reply_kind_has_a_template():
+    rendered = {kind for kind in ReplyKind
+                if replies.render_text(ENV, context(kind, missing=(Evidence.ORDER_NUMBER,), recheck_on=RECHECK))}
+    assert rendered == set(ReplyKind)
+
+
+MISSING_SETS = [
+    ("order_number", (Evidence.ORDER_NUMBER,)),
+    ("checklist_all_four", (Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED, Evidence.MISSING_QUANTITIES,
+                            Evidence.PARCEL_PHOTOS)),
+    ("only_photos", (Evidence.PARCEL_PHOTOS,)),
+    ("boxes_and_quantities", (Evidence.ALL_BOXES_RECEIVED, Evidence.MISSING_QUANTITIES)),
+    ("quality_report", (Evidence.QUALITY_REPORT,)),
+]
+
+
+@pytest.mark.parametrize("missing", [row[1] for row in MISSING_SETS], ids=[row[0] for row in MISSING_SETS])
+def test_ask_evidence_lists_exactly_the_missing_items(missing):
+    _, text = build(context(ReplyKind.ASK_EVIDENCE, missing=missing, reasons=(Reason.MISSING_ITEMS_CHECKLIST,)))
+    for item, help_text in EVIDENCE_HELP.items():
+        assert (help_text in text) is (item in missing), item
+    numbered = [line for line in text.splitlines() if line[:1].isdigit() and ". " in line[:4]]
+    assert len(numbered) == len(missing)
+    assert numbered[0].startswith("1. ")
+    assert ("with it;" in text) is (len(missing) == 1)
+
+
+def test_html_part_carries_the_same_paragraphs():
+    message, text = build(context(ReplyKind.DECLINED, reasons=(Reason.RETURN_WINDOW_CLOSED,)))
+    html = reparse(message).get_body(("html",)).get_content()
+    assert "<p>" in html
+    assert CLAUSES[Reason.RETURN_WINDOW_CLOSED] in html
+
+
+SUBJECTS = [
+    ("plain", "Missing items", "Re: Missing items [CLM-00001]"),
+    ("already_re", "Re: Missing items", "Re: Missing items [CLM-00001]"),
+    ("already_re_and_ref", "RE: Missing items [CLM-00001]", "RE: Missing items [CLM-00001]"),
+    ("ref_lower_case", "re: missing [clm-00001]", "re: missing [clm-00001]"),
+    ("german_aw", "AW: Teile fehlen", "AW: Teile fehlen [CLM-00001]"),
+    ("re_without_space", "Re:Missing", "Re:Missing [CLM-00001]"),
+    ("forward", "Fwd: order", "Re: Fwd: order [CLM-00001]"),
+    ("starts_with_re_word", "Return request", "Re: Return request [CLM-00001]"),
+    ("empty", "", "Re: Your claim [CLM-00001]"),
+    ("longer_ref_is_another_claim", "Missing [CLM-000011]", "Re: Missing [CLM-000011] [CLM-00001]"),
+    ("crlf", "Missing\r\nBcc: evil@x", "Re: Missing Bcc: evil@x [CLM-00001]"),
+]
+
+
+@pytest.mark.parametrize(("original", "expected"), [row[1:] for row in SUBJECTS], ids=[row[0] for row in SUBJECTS])
+def test_subject(original, expected):
+    assert replies.subject_for(original, "CLM-00001") == expected
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(subject=original))
+    subject = str(reparse(message)["Subject"])
+    assert subject == expected
+    assert len(re.findall(r"(?<!\w)CLM-00001(?!\w)", subject, re.IGNORECASE)) == 1
+    assert not subject.lower().startswith(("re: re:", "re: aw:"))
+
+
+def test_headers():
+    message, _ = build(context(ReplyKind.IN_REVIEW))
+    parsed = reparse(message)
+    assert parsed["From"].addresses[0].addr_spec == "support@example.com"
+    assert parsed["From"].addresses[0].display_name == "KST Returns Desk"
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["jane@customer.example"]
+    assert parsed["To"].addresses[0].display_name == "Jane Doe"
+    for header in ("Cc", "Bcc", "Reply-To"):
+        assert parsed[header] is None
+    assert parsed["Subject"] == "Re: Missing items in SO104233 [CLM-00001]"
+    assert parsed["Message-ID"] == REPLY_ID
+    assert parsed["In-Reply-To"] == "<m2@customer.example>"
+    assert parsed["References"].split() == ["<m1@customer.example>", "<m2@customer.example>"]
+    assert parsed["Auto-Submitted"] == "auto-replied"
+    assert parsed["X-Auto-Response-Suppress"] == "All"
+    assert parsed["X-RMA-Claim"] == "CLM-00001"
+    assert parsed["Date"].datetime == NOW
+    assert parsed.get_content_type() == "multipart/alternative"
+
+
+def test_references_without_in_reply_to():
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(in_reply_to="", references=("<m1@customer.example>",)))
+    parsed = reparse(message)
+    assert parsed["In-Reply-To"] is None
+    assert parsed["References"].split() == ["<m1@customer.example>"]
+
+
+def test_no_threading_headers_for_a_first_mail_without_ids():
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(in_reply_to="", references=()))
+    parsed = reparse(message)
+    assert parsed["In-Reply-To"] is None and parsed["References"] is None
+
+
+def test_in_reply_to_already_in_references_not_repeated():
+    ids = ("<m1@customer.example>", "<m2@customer.example>")
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(in_reply_to=ids[1], references=ids))
+    assert reparse(message)["References"].split() == list(ids)
+
+
+LONG_IDS = tuple(f"<{'0123456789abcdef' * 4}.{i:03d}@mail.a-rather-long-customer-domain.example>" for i in range(15))
+
+
+def test_references_round_trip_of_15_long_ids():
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(in_reply_to=LONG_IDS[-1], references=LONG_IDS))
+    raw = replies.to_bytes(message)
+    assert b"=?utf-8?" not in raw.lower()
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["References"].split() == list(LONG_IDS)
+    assert parsed["In-Reply-To"] == LONG_IDS[-1]
+
+
+def test_references_trimmed_to_first_and_most_recent():
+    ids = tuple(f"<{i}@customer.example>" for i in range(30))
+    message, _ = build(context(ReplyKind.IN_REVIEW), envelope(in_reply_to=ids[-1], references=ids[:-1]))
+    kept = reparse(message)["References"].split()
+    assert len(kept) == replies.MAX_REFERENCES
+    assert kept[0] == ids[0]
+    assert kept[1:] == list(ids[-(replies.MAX_REFERENCES - 1):])
+
+
+INJECTIONS = [
+    ("subject", envelope(subject="Missing items\r\nBcc: evil@x")),
+    ("subject_lf", envelope(subject="Missing items\nBcc: evil@x")),
+    ("customer_name", envelope(customer_name="Jane\r\nBcc: evil@x")),
+    ("customer_name_quoted", envelope(customer_name='Jane"\r\nBcc: evil@x\r\nX-Evil: "1')),
+    ("support_name", envelope(support_name="Desk\r\nBcc: evil@x")),
+]
+
+
+@pytest.mark.parametrize("env", [row[1] for row in INJECTIONS], ids=[row[0] for row in INJECTIONS])
+def test_header_injection_never_adds_a_header(env):
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name=env.customer_name), env)
+    raw = replies.to_bytes(message)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Bcc"] is None
+    assert parsed["X-Evil"] is None
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in header_block and b"\nX-Evil:" not in header_block
+    recipients = [a.addr_spec for a in parsed["To"].addresses]
+    assert recipients == ["jane@customer.example"]
+    assert not any("evil@x" in a.addr_spec for a in parsed["From"].addresses)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["<script>alert(1)</script>", 'Jane "><script>alert(1)</script>', "Jane & <b>Co</b>"],
+    ids=["script", "attribute_break", "markup"],
+)
+def test_customer_name_escaped_in_html(name):
+    message, text = build(context(ReplyKind.IN_REVIEW, customer_name=name), envelope(customer_name=name))
+    html = reparse(message).get_body(("html",)).get_content()
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;" in html
+    assert name in text  # the plain text shows the name as written
+
+
+def _without_boundaries(raw: bytes) -> bytes:
+    # MIME boundaries are random; everything else must come from the arguments alone.
+    return b"\n".join(line for line in raw.split(b"\n") if b"boundary" not in line and b"=====" not in line)
+
+
+def test_build_is_pure():
+    first, _ = build(context(ReplyKind.IN_REVIEW))
+    second, _ = build(context(ReplyKind.IN_REVIEW))
+    assert _without_boundaries(replies.to_bytes(first)) == _without_boundaries(replies.to_bytes(second))
+
+
+def test_non_ascii_name_and_subject_round_trip():
+    env = envelope(customer_name="Jürgen Müller", subject="Teile fehlen – Bestellung SO104233")
+    message, text = build(context(ReplyKind.IN_REVIEW, customer_name="Jürgen Müller"), env)
+    parsed = reparse(message)
+    assert parsed["To"].addresses[0].display_name == "Jürgen Müller"
+    assert parsed["Subject"] == "Re: Teile fehlen – Bestellung SO104233 [CLM-00001]"
+    assert "Dear Jürgen Müller," in parsed.get_body(("plain",)).get_content()
