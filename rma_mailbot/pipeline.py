@@ -72,9 +72,9 @@ class Runtime:
     def claim_ref(self, claim_id: int) -> str:
         return f"{self.config.bot.claim_ref_prefix}-{claim_id:05d}"
 
-    def claim_id_in(self, subject: str) -> int | None:
-        found = re.search(rf"\b{re.escape(self.config.bot.claim_ref_prefix)}-(\d+)\b", subject, re.IGNORECASE)
-        return int(found.group(1)) if found else None
+    def claim_ids_in(self, subject: str) -> list[int]:
+        pattern = rf"\b{re.escape(self.config.bot.claim_ref_prefix)}-(\d+)\b"
+        return [int(n) for n in re.findall(pattern, subject, re.IGNORECASE)]
 
 
 class Progress:
@@ -225,18 +225,17 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
 
 def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime) -> int:
     """The claim this mail adds to, or a new one. Only the claim's customer can add to a claim."""
-    candidates = [m for m in (parsed.in_reply_to, *parsed.references) if m]
-    claim_id = rt.store.claim_of(candidates) or rt.claim_id_in(parsed.subject)
-    if claim_id is not None:
+    threaded = rt.store.claim_of([m for m in (parsed.in_reply_to, *parsed.references) if m])
+    candidates = ([threaded] if threaded else []) + rt.claim_ids_in(parsed.subject)
+    for claim_id in candidates:
         try:
             claim = rt.store.claim(claim_id)
         except ClaimNotFound:  # a reference to a claim that does not exist is just text
-            claim = None
-        if claim is not None and claim["customer"] == parsed.sender:
+            continue
+        if claim["customer"] == parsed.sender:
             return claim_id
-        if claim is not None:
-            log.warning("message %s from %s names claim %s of another customer: opening a new claim",
-                        parsed.message_id, parsed.sender, rt.claim_ref(claim_id))
+        log.warning("message %s from %s names claim %s of another customer: not joining it",
+                    parsed.message_id, parsed.sender, rt.claim_ref(claim_id))
     claim_date = mail.received_at.astimezone(rt.config.tz).date()
     return rt.store.create_claim(parsed.sender, claim_date, now)
 

@@ -188,3 +188,19 @@ def test_full_disk_stops_the_cycle_and_loses_nothing(bot, monkeypatch):
     monkeypatch.setattr(BlobStore, "put", real_put)
     report = bot.poll()
     assert report.ingested == 1 and bot.claims()[0]["state"] == "approved"
+
+
+def test_claim_reference_in_subject_joins_only_the_senders_own_claim(bot):
+    bot.deliver(claim_mail("alice@example.net", "SO-200001 short", "5 pcs of LM2596S are missing from SO-200001."))
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."),
+                at=bot.now + dt.timedelta(seconds=1))
+    bot.poll()
+    alice, carol = bot.claims()
+    # Alice names Carol's claim first and her own second, with no In-Reply-To: only her own counts.
+    bot.deliver(claim_mail("alice@example.net", f"[CLM-{carol['id']:05d}] [CLM-{alice['id']:05d}] more",
+                           "We received all boxes and emptied every box.", photos=1),
+                at=bot.now + dt.timedelta(minutes=5))
+    bot.poll()
+    assert len(bot.claims()) == 2
+    assert bot.rt.store.claim(alice["id"])["state"] == "in_review"
+    assert bot.rt.store.claim(carol["id"])["state"] == "approved"
