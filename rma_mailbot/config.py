@@ -40,7 +40,9 @@ class OutboxMode(StrEnum):
     FOLDER = "folder"
 
 
-class NonReceiptAction(StrEnum):
+class AutoAction(StrEnum):
+    """What the bot does with a claim the policy would grant: grant it, or hand it to staff."""
+
     APPROVE = "approve"
     REVIEW = "review"
 
@@ -120,6 +122,8 @@ class OrderColumns:
     boxes: str
     part: str
     quantity: str
+    carrier_status: str = ""  # optional: "" when the export has no such column
+    sensitive: str = ""  # optional: a yes/no flag per line for ESD or moisture-sensitive parts
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class OrdersConfig:
     date_format: str = "%Y-%m-%d"
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    sensitive_parts: Path | None = None  # a text file, one ESD/moisture-sensitive part number per line
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,20 @@ class PolicyConfig:
     default_shipping_days: int = 20
     return_window_days: int = 7
     warranty_days: int = 365
-    non_receipt_overdue: NonReceiptAction = NonReceiptAction.APPROVE
+    non_receipt_overdue: AutoAction = AutoAction.APPROVE
+    recognised_labs: tuple[str, ...] = ()
+    recognised_report: AutoAction = AutoAction.REVIEW
+    missing_items_review_after_days: int = 30
+    delivered_statuses: tuple[str, ...] = ("delivered",)
+    customer_failure_statuses: tuple[str, ...] = ()
+    reminder_after_days: int = 5
+    close_after_days: int = 14
     rma_format: str = "RMA-{year}-{seq:05d}"
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    address: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +170,7 @@ class Config:
     maildir: MaildirConfig | None = None
     imap: ImapConfig | None = None
     smtp: SmtpConfig | None = None
+    warehouse: WarehouseConfig | None = None
     tz: zoneinfo.ZoneInfo = field(default=zoneinfo.ZoneInfo("UTC"), compare=False)
     order_number_re: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False)
 
@@ -203,6 +221,12 @@ def parse(data: dict, *, base_dir: Path, path: Path) -> Config:
     except re.error as exc:
         raise ConfigError("policy.order_number_pattern", f"not a valid regular expression: {exc}") from None
     _require_sections(config)
+    try:
+        config.policy.rma_format.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError("policy.rma_format", f"only {{year}} and {{seq}} can be filled in: {exc}") from None
+    if config.policy.close_after_days <= config.policy.reminder_after_days:
+        raise ConfigError("policy.close_after_days", "must be more days than policy.reminder_after_days")
     return dataclasses.replace(config, tz=tz, order_number_re=pattern)
 
 
@@ -246,6 +270,11 @@ def _convert(hint: object, value: object, key: str, base_dir: Path) -> object:
         return _convert(inner, value, key, base_dir)
     if dataclasses.is_dataclass(hint):
         return hint(**_fields(hint, value, key, base_dir))
+    if origin is tuple:
+        item_type = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ConfigError(key, f"expected a list, got {_show(value)}")
+        return tuple(_convert(item_type, item, f"{key}[{n}]", base_dir) for n, item in enumerate(value))
     if origin is dict:
         _, value_type = typing.get_args(hint)
         if not isinstance(value, dict):

@@ -18,6 +18,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from rma_mailbot import config as config_module
 from rma_mailbot.errors import MailbotError
@@ -39,16 +41,25 @@ def sample_photo(label: str, size: tuple[int, int] = (800, 600)) -> bytes:
     return out.getvalue()
 
 
-def sample_report() -> bytes:
-    image = Image.new("RGB", (595, 842), "white")
-    ImageDraw.Draw(image).text((50, 50), "Test report: counterfeit marking found", fill="black")
+def sample_report(*lines: str) -> bytes:
+    """A one-page PDF whose text layer holds the given lines, as a lab's report would."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    text = " ".join("({}) '".format(line.replace("\\", "").replace("(", "[").replace(")", "]")) for line in lines)
+    content = DecodedStreamObject()
+    content.set_data(f"BT /F1 12 Tf 72 770 Td 16 TL {text} ET".encode("latin-1", errors="replace"))
+    page.replace_contents(content)
     out = io.BytesIO()
-    image.save(out, "PDF")
+    writer.write(out)
     return out.getvalue()
 
 
 def _mail(sender: str, name: str, subject: str, body: str, when: dt.datetime, *, photos: int = 0,
-          report: bool = False, headers: dict[str, str] | None = None, in_reply_to: str = "") -> EmailMessage:
+          report: tuple[str, ...] = (), headers: dict[str, str] | None = None, in_reply_to: str = "") -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"{name} <{sender}>"
     message["To"] = "KST Returns Desk <support@example.com>"
@@ -65,7 +76,7 @@ def _mail(sender: str, name: str, subject: str, body: str, when: dt.datetime, *,
         message.add_attachment(sample_photo(f"{subject} #{n + 1}"), maintype="image", subtype="jpeg",
                                filename=f"IMG_{4711 + n}.jpg")
     if report:
-        message.add_attachment(sample_report(), maintype="application", subtype="pdf", filename="report.pdf")
+        message.add_attachment(sample_report(*report), maintype="application", subtype="pdf", filename="report.pdf")
     return message
 
 
@@ -73,19 +84,22 @@ def _orders(today: dt.date) -> list[dict]:
     def day(offset: int | None) -> str:
         return (today + dt.timedelta(days=offset)).isoformat() if offset is not None else ""
 
-    rows = [  # order, customer, shipped, delivered, method, boxes, part, qty
-        ("SO-100101", "anna@example.net", -6, -2, "DHL Express", 2, "LM2596S", 40),
-        ("SO-100101", "anna@example.net", -6, -2, "DHL Express", 2, "NE555P", 100),
-        ("SO-100102", "ben@example.org", -8, -3, "UPS Standard", 1, "NE555P", 50),
-        ("SO-100103", "chen@example.cn", -30, None, "DHL Express", 1, "STM32F103C8T6", 10),
-        ("SO-100104", "dora@example.de", -3, None, "China Post", 1, "AMS1117-3.3", 200),
-        ("SO-100105", "emil@example.com", -5, -3, "DHL Express", 1, "ATMEGA328P-PU", 25),
-        ("SO-100106", "fay@example.com", -30, -25, "DHL Express", 1, "LM358N", 60),
-        ("SO-100107", "gus@example.com", -40, -35, "UPS Standard", 1, "IRF540N", 30),
-        ("SO-100108", "hana@example.jp", -60, -52, "DHL Express", 1, "MAX232CPE", 20),
+    rows = [  # order, customer, shipped, delivered, method, boxes, part, qty, carrier status, ESD/MSL
+        ("SO-100101", "anna@example.net", -6, -2, "DHL Express", 2, "LM2596S", 40, "Delivered", ""),
+        ("SO-100101", "anna@example.net", -6, -2, "DHL Express", 2, "NE555P", 100, "Delivered", ""),
+        ("SO-100102", "ben@example.org", -8, -3, "UPS Standard", 1, "NE555P", 50, "Delivered", ""),
+        ("SO-100103", "chen@example.cn", -30, None, "DHL Express", 1, "STM32F103C8T6", 10, "In transit", "yes"),
+        ("SO-100104", "dora@example.de", -3, None, "China Post", 1, "AMS1117-3.3", 200, "In transit", ""),
+        ("SO-100105", "emil@example.com", -5, -3, "DHL Express", 1, "ATMEGA328P-PU", 25, "Delivered", "yes"),
+        ("SO-100106", "fay@example.com", -30, -25, "DHL Express", 1, "LM358N", 60, "Delivered", ""),
+        ("SO-100107", "gus@example.com", -40, -35, "UPS Standard", 1, "IRF540N", 30, "Delivered", ""),
+        ("SO-100108", "hana@example.jp", -60, -52, "DHL Express", 1, "MAX232CPE", 20, "Delivered", ""),
+        ("SO-100109", "jon@example.com", -20, None, "UPS Standard", 1, "LM7805", 50, "Returned: wrong address", ""),
+        ("SO-100110", "kim@example.kr", -9, -4, "DHL Express", 1, "MPU-6050", 20, "Delivered", "yes"),
     ]
     return [{"Order No": o, "Customer Email": c, "Ship Date": day(s), "Delivery Date": day(d), "Ship Via": m,
-             "Boxes": b, "Part No": p, "Qty": q} for o, c, s, d, m, b, p, q in rows]
+             "Boxes": b, "Part No": p, "Qty": q, "Carrier Status": st, "ESD/MSL": e}
+            for o, c, s, d, m, b, p, q, st, e in rows]
 
 
 def _inbox_mails(now: dt.datetime) -> list[EmailMessage]:
@@ -108,7 +122,13 @@ def _inbox_mails(now: dt.datetime) -> list[EmailMessage]:
               "The IRF540N from SO-100107 are defective: they short on first power-up.", now),
         _mail("hana@example.jp", "Hana Ito", "Counterfeit MAX232CPE in SO-100108",
               "We believe the MAX232CPE in order SO-100108 are counterfeit. The lab report is attached.", now,
-              report=True),
+              report=("Test report TR-2026-0117", "Issued by SGS Taiwan Ltd., Electrical & Electronics",
+                      "MAX232CPE, 20 pcs: marking inconsistent with the manufacturer; counterfeit suspected")),
+        _mail("jon@example.com", "Jon Jones", "Order SO-100109 never arrived",
+              "My order SO-100109 never arrived. Please send it again.", now),
+        _mail("kim@example.kr", "Kim Min", "Return MPU-6050, order SO-100110",
+              "We ordered the MPU-6050 by mistake and want to return them. We opened the ESD bag to check the "
+              "marking, the rest is in the original packaging.", now),
         _mail("ivan@example.com", "Ivan Ivanov", "Parcel not received",
               "Hello, my parcel has not arrived. Please help.", now),
         _mail("mallory@example.biz", "Mallory", "Missing items SO-100101",

@@ -37,6 +37,7 @@ class Reason(StrEnum):
     DELIVERY_OVERDUE = "delivery_overdue"
     DELIVERY_IN_TRANSIT = "delivery_in_transit"
     DELIVERY_FAILED_CUSTOMER = "delivery_failed_customer"
+    CARRIER_DELIVERED = "carrier_delivered"
     RETURN_WINDOW_OPEN = "return_window_open"
     RETURN_WINDOW_CLOSED = "return_window_closed"
     WARRANTY_EXPIRED = "warranty_expired"
@@ -49,7 +50,9 @@ class Reason(StrEnum):
     FREIGHT_PREPAID_NO_COD = "freight_prepaid_no_cod"
     MISSING_ITEMS_CHECKLIST = "missing_items_checklist"
     WAREHOUSE_CHECK = "warehouse_check"
+    REPORTED_LATE = "reported_late"
     KIND_UNCLEAR = "kind_unclear"
+    DELIVERY_DATE_UNKNOWN = "delivery_date_unknown"
 
 
 class MailClass(StrEnum):
@@ -83,6 +86,9 @@ class ReplyKind(StrEnum):
     IN_TRANSIT = "in_transit"
     IN_REVIEW = "in_review"
     WRONG_SENDER = "wrong_sender"
+    REMINDER = "reminder"
+    CLOSED = "closed"
+    WAREHOUSE_CHECK = "warehouse_check"
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,24 @@ class Photo:
     size: int
 
 
+class LabSource(StrEnum):
+    """Where the name of a testing lab was found: only the PDF's own text is strong evidence."""
+
+    PDF_TEXT = "pdf_text"
+    FILENAME = "filename"
+    MAIL_TEXT = "mail_text"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A PDF attached as a quality report, and the recognised lab it names, if any."""
+
+    sha256: str
+    lab: str = ""
+    found_in: LabSource = LabSource.NONE
+
+
 @dataclass(frozen=True)
 class Statement:
     """A piece of evidence read from the customer's text, with the sentence it rests on."""
@@ -153,8 +177,9 @@ class ClaimFacts:
     kind_sentence: str = ""
     statements: tuple[Statement, ...] = ()
     photos: tuple[Photo, ...] = ()
-    reports: tuple[str, ...] = ()  # sha256 of PDF attachments
+    reports: tuple[Report, ...] = ()
     missing_parts: tuple[tuple[str, int], ...] = ()  # (part number, quantity)
+    opened_sensitive: str = ""  # the sentence saying a sealed (ESD, moisture) bag was opened
 
     @property
     def confirmed(self) -> frozenset[Evidence]:
@@ -170,8 +195,9 @@ class ClaimFacts:
             kind_sentence=newer.kind_sentence if newer.kind is not ClaimKind.UNKNOWN else self.kind_sentence,
             statements=self.statements + tuple(s for s in newer.statements if s.evidence not in seen),
             photos=tuple(photos.values()),
-            reports=tuple(dict.fromkeys((*self.reports, *newer.reports))),
+            reports=tuple({r.sha256: r for r in (*self.reports, *newer.reports)}.values()),
             missing_parts=newer.missing_parts or self.missing_parts,
+            opened_sensitive=self.opened_sensitive or newer.opened_sensitive,
         )
 
 
@@ -179,6 +205,7 @@ class ClaimFacts:
 class OrderLine:
     part: str
     quantity: int
+    sensitive: bool = False  # ESD or moisture-sensitive: not to be opened outside controlled conditions
 
 
 @dataclass(frozen=True)
@@ -190,6 +217,7 @@ class Order:
     shipping_method: str
     boxes: int
     lines: tuple[OrderLine, ...] = ()
+    carrier_status: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,6 +227,8 @@ class Check:
     reason: Reason
     outcome: Outcome
     evidence: str = ""
+    needs: Evidence | None = None  # MISSING: what to ask the customer for
+    until: dt.date | None = None  # WAIT: the last day of waiting
 
 
 @dataclass(frozen=True)

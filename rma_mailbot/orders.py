@@ -46,7 +46,8 @@ class OrderBook:
 
 
 def read_orders(path: Path, config: OrdersConfig) -> dict[str, Order]:
-    columns = dataclasses.asdict(config.columns)
+    columns = {key: name for key, name in dataclasses.asdict(config.columns).items() if name}
+    sensitive_parts = read_part_list(config.sensitive_parts) if config.sensitive_parts else frozenset()
     orders: dict[str, Order] = {}
     try:
         with path.open(newline="", encoding=config.encoding) as handle:
@@ -58,11 +59,12 @@ def read_orders(path: Path, config: OrdersConfig) -> dict[str, Order]:
                                      f"{', '.join(sorted(header))})")
             for row in reader:
                 line_no = reader.line_num
-                values = {key: (row.get(name) or "").strip() for key, name in columns.items()}
+                values = {key: (row.get(columns.get(key, "")) or "").strip()
+                          for key in dataclasses.asdict(config.columns)}
                 if not values["order_id"]:
                     continue
                 try:
-                    order = _order(values, config.date_format, f"{path}:{line_no}")
+                    order = _order(values, config.date_format, f"{path}:{line_no}", sensitive_parts)
                 except OrderBookError as exc:
                     log.error("skipping order row: %s", exc)  # one bad row must not hide the others
                     continue
@@ -74,10 +76,24 @@ def read_orders(path: Path, config: OrdersConfig) -> dict[str, Order]:
     return orders
 
 
-def _order(values: dict[str, str], date_format: str, where: str) -> Order:
+def read_part_list(path: Path) -> frozenset[str]:
+    """Part numbers, one per line; blank lines and # comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrderBookError(f"parts list {path} cannot be read: {exc}") from None
+    lines = (line.split("#", 1)[0].strip().upper() for line in text.splitlines())
+    return frozenset(line for line in lines if line)
+
+
+_YES = {"y", "yes", "true", "1", "x", "esd", "msl", "ja", "oui", "si", "sí"}
+
+
+def _order(values: dict[str, str], date_format: str, where: str, sensitive_parts: frozenset[str]) -> Order:
     lines = ()
     if values["part"]:
-        lines = (OrderLine(values["part"], _int(values["quantity"] or "0", "quantity", where)),)
+        sensitive = values["sensitive"].lower() in _YES or values["part"].upper() in sensitive_parts
+        lines = (OrderLine(values["part"], _int(values["quantity"] or "0", "quantity", where), sensitive),)
     return Order(
         order_id=values["order_id"],
         customer_email=values["customer_email"].lower(),
@@ -86,6 +102,7 @@ def _order(values: dict[str, str], date_format: str, where: str) -> Order:
         shipping_method=values["shipping_method"],
         boxes=_int(values["boxes"] or "1", "boxes", where),
         lines=lines,
+        carrier_status=values["carrier_status"],
     )
 
 

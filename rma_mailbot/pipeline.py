@@ -9,72 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.utils
 import hashlib
-import json
 import logging
-import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import jinja2
-
-from rma_mailbot import replies
-from rma_mailbot.config import Config
+from rma_mailbot.decisions import decide_claim, follow_up, now_iso, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
-from rma_mailbot.models import (
-    ClaimFacts,
-    ClaimState,
-    Decision,
-    IncomingMail,
-    MailClass,
-    ParsedMail,
-    PollReport,
-    Reason,
-    ReplyKind,
-)
-from rma_mailbot.orders import OrderBook
+from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport
 from rma_mailbot.outbox import deliver_pending
 from rma_mailbot.parse import parse, strip_own_words
-from rma_mailbot.policy import decide
-from rma_mailbot.resources import templates_dir
+from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
-from rma_mailbot.store import Store
+from rma_mailbot.waiting import run_timers
+
+__all__ = ["Progress", "Runtime", "ingest", "poll_once"]
 
 log = logging.getLogger(__name__)
 
 FINAL_STATES = {ClaimState.APPROVED, ClaimState.REJECTED}
-
-
-@dataclass
-class Runtime:
-    """What every cycle needs, opened once per process."""
-
-    config: Config
-    store: Store
-    orders: OrderBook
-    templates: jinja2.Environment
-
-    @classmethod
-    def open(cls, config: Config) -> Runtime:
-        return cls(
-            config=config,
-            store=Store(config.bot.database, config.bot.data_dir),
-            orders=OrderBook(config.orders),
-            templates=replies.environment(config.bot.templates_dir or templates_dir()),
-        )
-
-    def close(self) -> None:
-        self.store.close()
-
-    def claim_ref(self, claim_id: int) -> str:
-        return f"{self.config.bot.claim_ref_prefix}-{claim_id:05d}"
-
-    def claim_ids_in(self, subject: str) -> list[int]:
-        pattern = rf"\b{re.escape(self.config.bot.claim_ref_prefix)}-(\d+)\b"
-        return [int(n) for n in re.findall(pattern, subject, re.IGNORECASE)]
 
 
 class Progress:
@@ -111,7 +65,7 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
         if should_stop():
             break
     rt.store.mark_moved(source.finish(source.leftovers(rt.store)))
-    claims.update(recheck_due(rt, clock()))
+    claims.update(run_timers(rt, clock()))
     queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
     return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent,
@@ -123,7 +77,7 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime) -> tuple[str, int 
     if rt.store.location_known(mail.ref):
         return "duplicates", None
     try:
-        parsed = parse(mail.raw, own_addresses=frozenset({rt.config.bot.support_address.lower()}))
+        parsed = parse(mail.raw, own_addresses=rt.own_addresses())
     except ParseError as exc:
         return _quarantine(rt, mail, str(exc), now)
     if parsed.message_id and rt.store.is_our_reply(parsed.message_id):
@@ -171,10 +125,6 @@ def _message_row(rt: Runtime, mail: IncomingMail, key: str, **fields) -> int | N
     return row
 
 
-def now_iso(now: dt.datetime) -> str:
-    return now.isoformat(timespec="seconds")
-
-
 def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) -> tuple[str, int | None]:
     with rt.store.transaction():
         row = _message_row(rt, mail, message_key("", mail.raw), now=now, message_id="", sender="", subject="",
@@ -207,17 +157,17 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
                        now, row)
     our_words = [r["body_text"] for r in rt.store.replies(claim_id)]
     own = dataclasses.replace(parsed, text=strip_own_words(parsed.text, our_words))
-    facts = extract(own, rt.config.order_number_re)
+    facts = extract(own, rt.config.order_number_re, rt.config.policy.recognised_labs)
     _store_attachments(rt, own, facts, claim_id, row)
     merged = rt.store.claim_facts(claim_id).merged(facts)
     previous = ClaimState(claim["state"])
     if previous in FINAL_STATES and claim["order_id"]:
-        decision = _follow_up(rt, claim, merged, now, row)
+        decision = follow_up(rt, claim, merged, now, row)
     else:
-        decision = _decide(rt, claim, merged, dt.date.fromisoformat(claim["claim_date"]), now, row)
-    if decision.reply is not None:
-        _queue_reply(rt, claim_id, decision, now, subject=parsed.subject, in_reply_to=parsed.message_id,
-                     references=parsed.references, customer_name=parsed.sender_name)
+        if previous is ClaimState.CLOSED:
+            rt.store.add_event(claim_id, "reopened", {"why": "the customer answered a closed claim"}, now, row)
+        decision = decide_claim(rt, claim, merged, dt.date.fromisoformat(claim["claim_date"]), now, row)
+    respond(rt, claim_id, decision, merged, now, customer_name=parsed.sender_name)
     log.info("message %s from %s: claim %s %s, %s -> %s, reply %s", parsed.message_id, parsed.sender,
              rt.claim_ref(claim_id), merged.kind, previous, decision.state, decision.reply or "none")
     return "ingested", claim_id
@@ -242,6 +192,7 @@ def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetim
 
 def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int) -> None:
     photos = {p.sha256: p for p in facts.photos}
+    reports = {r.sha256 for r in facts.reports}
     for part in mail.parts:
         digest, path = rt.store.blobs.put(part.payload, ".bin")
         photo = photos.get(digest)
@@ -249,77 +200,5 @@ def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_i
             "claim_id": claim_id, "message": message_row, "sha256": digest,
             "content_type": photo.content_type if photo else part.content_type, "size": len(part.payload),
             "is_photo": int(photo is not None), "width": photo.width if photo else None,
-            "height": photo.height if photo else None, "is_report": int(digest in facts.reports), "path": path,
+            "height": photo.height if photo else None, "is_report": int(digest in reports), "path": path,
         })
-
-
-def _decide(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: dt.datetime,
-            message_row: int | None) -> Decision:
-    order = rt.orders.get(facts.order_number) if facts.order_number else None
-    decision = decide(facts, order, claim["customer"], rt.config.policy, on=on)
-    rma = claim["rma_number"]
-    if decision.issue_rma and not rma:
-        rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
-    # Nothing about an order goes on record for a sender who may not own it.
-    order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
-    rt.store.record_decision(claim["id"], facts, order_id, decision, rma if decision.issue_rma else None, now)
-    rt.store.add_event(claim["id"], "decision", {
-        "state": decision.state.value, "judged_on": on.isoformat(), "missing": [m.value for m in decision.missing],
-        "reasons": [r.value for r in decision.reasons], "rma_number": rma if decision.issue_rma else None,
-        "checks": [{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence}
-                   for c in decision.checks],
-    }, now, message_row)
-    return decision
-
-
-def _follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
-    """A mail on an approved or rejected claim: a disputed rejection goes to staff; nothing is re-decided."""
-    state = ClaimState(claim["state"])
-    if state is ClaimState.REJECTED:
-        decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=tuple(
-            Reason(r) for r in json.loads(claim["reasons"] or "[]")))
-        rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now)
-        rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
-                                                     "why": "the customer answered a declined claim"}, now, message_row)
-        return decision
-    rt.store.add_event(claim["id"], "follow_up", {"state": state.value, "why": "mail on an approved claim: "
-                                                  "no automatic answer, staff may read it"}, now, message_row)
-    return Decision(state, None)
-
-
-def _queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime, *, subject: str,
-                 in_reply_to: str, references: tuple[str, ...] = (), customer_name: str = "") -> None:
-    claim = rt.store.claim(claim_id)
-    bot = rt.config.bot
-    context = replies.ReplyContext(
-        kind=decision.reply, claim_ref=rt.claim_ref(claim_id), customer_name=customer_name,
-        order_id=claim["order_id"] or "", rma_number=claim["rma_number"] or "", missing=decision.missing,
-        reasons=decision.reasons, recheck_on=decision.recheck_on, company=bot.company, support_name=bot.support_name,
-    )
-    envelope = replies.Envelope(
-        support_address=bot.support_address, support_name=bot.support_name, customer=claim["customer"],
-        customer_name=customer_name, subject=subject, in_reply_to=in_reply_to, references=references,
-    )
-    message_id = email.utils.make_msgid(idstring=context.claim_ref, domain=bot.message_id_domain)
-    message, text = replies.build(rt.templates, context, envelope, message_id=message_id, now=now)
-    rt.store.queue_reply({
-        "claim_id": claim_id, "message_id": message_id, "reply_kind": context.kind.value,
-        "to_addr": envelope.customer, "subject": str(message["Subject"]), "body_text": text,
-        "raw": replies.to_bytes(message), "created_at": now_iso(now),
-    })
-    rt.store.add_event(claim_id, "reply_queued", {"reply": context.kind.value, "message_id": message_id}, now)
-
-
-def recheck_due(rt: Runtime, now: dt.datetime) -> list[int]:
-    """Claims waiting on delivery whose date has passed are decided again, on today's date."""
-    today = now.astimezone(rt.config.tz).date()
-    touched = []
-    for claim in rt.store.due_for_recheck(today):
-        with rt.store.transaction():
-            decision = _decide(rt, claim, rt.store.claim_facts(claim["id"]), today, now, None)
-            if decision.reply is not None and decision.state is not ClaimState.AWAITING_DELIVERY:
-                first = rt.store.first_customer_message(claim["id"])
-                _queue_reply(rt, claim["id"], decision, now, subject=first["subject"] if first else "",
-                             in_reply_to=first["message_id"] if first else "")
-        touched.append(claim["id"])
-    return touched

@@ -1,10 +1,19 @@
-"""The return policy as pure checks: decide(facts, order, sender, rules, on=date) -> Decision."""
+"""The return policy as explainable checks: decide(facts, order, sender, rules, on=date) -> Decision.
+
+Each clause is a pure check that returns a Check: its reason code, its outcome, and the
+evidence it rested on (a sentence, an attachment, an order field). The decision follows from
+the outcomes alone: a failed clause rejects, missing evidence is asked for, a clause that needs
+a person sends the claim to review, a parcel still in transit waits, and otherwise the claim is
+approved with an RMA number.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from rma_mailbot.config import NonReceiptAction, PolicyConfig
+from rma_mailbot.config import AutoAction, PolicyConfig
 from rma_mailbot.models import (
     Check,
     ClaimFacts,
@@ -12,6 +21,7 @@ from rma_mailbot.models import (
     ClaimState,
     Decision,
     Evidence,
+    LabSource,
     Order,
     Outcome,
     Reason,
@@ -26,6 +36,8 @@ CLAUSES: dict[Reason, str] = {
     "protests, etc., we may be unable to guarantee on-time delivery, but we will do our best to support you.",
     Reason.DELIVERY_FAILED_CUSTOMER: "No refund or reshipment where the customer is responsible for unsuccessful "
     "delivery, such as providing an incorrect shipping address or being unable to complete customs clearance.",
+    Reason.CARRIER_DELIVERED: "The carrier has recorded the parcel as delivered; our team will look into it with "
+    "the carrier.",
     Reason.RETURN_WINDOW_OPEN: "Returns are accepted within 7 days from the date of delivery.",
     Reason.RETURN_WINDOW_CLOSED: "Returns are accepted within 7 days from the date of delivery.",
     Reason.WARRANTY_EXPIRED: "Quality assurance is guaranteed within 365 days from the date of parcel delivery.",
@@ -43,8 +55,16 @@ CLAUSES: dict[Reason, str] = {
     Reason.MISSING_ITEMS_CHECKLIST: "Please ensure that you have received all the boxes, fully empty each box, and "
     "include a description of the missing quantities and pictures of the whole parcel.",
     Reason.WAREHOUSE_CHECK: "We will forward them to our warehouse to verify our packing picture and video records.",
+    Reason.REPORTED_LATE: "Please contact our support team immediately if you encounter any issues upon receiving "
+    "your parcel.",
     Reason.KIND_UNCLEAR: "Our team will read your message and answer it.",
+    Reason.DELIVERY_DATE_UNKNOWN: "The periods of our policy count from the date of delivery, which we confirm "
+    "with the carrier.",
 }
+
+# Clauses that can only hold a claim back: passing them is nothing to tell the customer.
+GUARDS = frozenset({Reason.SENDER_NOT_ORDER_OWNER, Reason.SENSITIVE_PARTS_OPENED, Reason.REPORTED_LATE,
+                    Reason.WARRANTY_EXPIRED, Reason.MISSING_ITEMS_CHECKLIST})
 
 MISSING_ITEMS_CHECKLIST = (
     Evidence.ALL_BOXES_RECEIVED,
@@ -52,6 +72,28 @@ MISSING_ITEMS_CHECKLIST = (
     Evidence.MISSING_QUANTITIES,
     Evidence.PARCEL_PHOTOS,
 )
+
+# The reply template each resulting state answers with.
+REPLY_FOR_STATE = {
+    ClaimState.REJECTED: ReplyKind.DECLINED,
+    ClaimState.AWAITING_EVIDENCE: ReplyKind.ASK_EVIDENCE,
+    ClaimState.IN_REVIEW: ReplyKind.IN_REVIEW,
+    ClaimState.AWAITING_DELIVERY: ReplyKind.IN_TRANSIT,
+    ClaimState.APPROVED: ReplyKind.RMA_CONFIRMED,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything a clause may look at."""
+
+    facts: ClaimFacts
+    order: Order
+    rules: PolicyConfig
+    on: dt.date  # the day the claim's first mail reached the server
+
+
+Clause = Callable[[Case], list[Check]]
 
 
 def shipping_days(order: Order, rules: PolicyConfig) -> int:
@@ -65,111 +107,190 @@ def decide(facts: ClaimFacts, order: Order | None, sender: str, rules: PolicyCon
             # No order number and no claim words: staff look, nobody is answered (no backscatter to spam).
             return Decision(ClaimState.IN_REVIEW, None, reasons=(Reason.KIND_UNCLEAR,),
                             checks=(Check(Reason.KIND_UNCLEAR, Outcome.REVIEW, "no order number, no claim words"),))
-        return _ask((Evidence.ORDER_NUMBER,), (Check(Reason.ORDER_UNKNOWN, Outcome.MISSING, "no order number found"),))
+        return resolve([Check(Reason.ORDER_UNKNOWN, Outcome.MISSING, "no order number found in the mail",
+                              needs=Evidence.ORDER_NUMBER)], rules)
     if order is None:
-        check = Check(Reason.ORDER_UNKNOWN, Outcome.MISSING, f"order {facts.order_number} is not in the order book")
-        return _ask((Evidence.ORDER_NUMBER,), (check,), reasons=(Reason.ORDER_UNKNOWN,))
+        return resolve([Check(Reason.ORDER_UNKNOWN, Outcome.MISSING,
+                              f"order {facts.order_number} is not in the order book", needs=Evidence.ORDER_NUMBER)],
+                       rules)
     if order.customer_email != sender:
         # Disclose nothing about the order to someone who may not own it.
         check = Check(Reason.SENDER_NOT_ORDER_OWNER, Outcome.FAIL, f"sender {sender} is not the order's customer")
         return Decision(ClaimState.IN_REVIEW, ReplyKind.WRONG_SENDER, reasons=(Reason.SENDER_NOT_ORDER_OWNER,),
                         checks=(check,))
-    owner = Check(Reason.SENDER_NOT_ORDER_OWNER, Outcome.PASS, f"order {order.order_id}: customer_email")
-    judge = {
-        ClaimKind.NON_RECEIPT: _non_receipt,
-        ClaimKind.MISSING_ITEMS: _missing_items,
-        ClaimKind.RETURN: _return,
-        ClaimKind.QUALITY: _quality,
-    }.get(facts.kind)
-    if judge is None:
+    owner = Check(Reason.SENDER_NOT_ORDER_OWNER, Outcome.PASS,
+                  f"order {order.order_id}: customer_email matches the sender")
+    clauses = CLAUSES_BY_KIND.get(facts.kind)
+    if clauses is None:
         check = Check(Reason.KIND_UNCLEAR, Outcome.REVIEW, "no claim kind recognised in the mail")
         return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.KIND_UNCLEAR,),
                         checks=(owner, check))
-    decision = judge(facts, order, rules, on)
-    return Decision(decision.state, decision.reply, decision.missing, decision.reasons,
-                    (owner, *decision.checks), decision.recheck_on, decision.issue_rma)
+    case = Case(facts, order, rules, on)
+    decision = resolve([check for clause in clauses for check in clause(case)], rules)
+    return Decision(decision.state, decision.reply, decision.missing, decision.reasons, (owner, *decision.checks),
+                    decision.recheck_on, decision.issue_rma)
 
 
-def _ask(missing: tuple[Evidence, ...], checks: tuple[Check, ...], reasons: tuple[Reason, ...] = ()) -> Decision:
-    return Decision(ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, missing=missing, reasons=reasons,
-                    checks=checks)
+def resolve(checks: list[Check], rules: PolicyConfig) -> Decision:
+    """The decision that the clauses' outcomes add up to, most severe first."""
+    by_outcome = {outcome: [c for c in checks if c.outcome is outcome] for outcome in Outcome}
+    every = tuple(checks)
+    if failed := by_outcome[Outcome.FAIL]:
+        return _decision(ClaimState.REJECTED, failed, every)
+    if missing := by_outcome[Outcome.MISSING]:
+        needs = tuple(dict.fromkeys(c.needs for c in missing if c.needs))
+        return Decision(ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, missing=needs,
+                        reasons=_reasons(missing), checks=every)
+    if review := by_outcome[Outcome.REVIEW]:
+        return _decision(ClaimState.IN_REVIEW, review, every)
+    if wait := by_outcome[Outcome.WAIT]:
+        return Decision(ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, reasons=_reasons(wait), checks=every,
+                        recheck_on=max(c.until for c in wait if c.until))
+    granted = [c for c in by_outcome[Outcome.PASS] if c.reason not in GUARDS]
+    return Decision(ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, reasons=_reasons(granted), checks=every,
+                    issue_rma=True)
 
 
-def _non_receipt(facts: ClaimFacts, order: Order, rules: PolicyConfig, on: dt.date) -> Decision:
-    if order.ship_date is None:
-        check = Check(Reason.DELIVERY_IN_TRANSIT, Outcome.REVIEW, f"order {order.order_id}: no ship_date")
-        return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, checks=(check,))
-    if order.delivery_date is not None:
+def _decision(state: ClaimState, decisive: list[Check], every: tuple[Check, ...]) -> Decision:
+    return Decision(state, REPLY_FOR_STATE[state], reasons=_reasons(decisive), checks=every)
+
+
+def _reasons(checks: list[Check]) -> tuple[Reason, ...]:
+    return tuple(dict.fromkeys(c.reason for c in checks))
+
+
+def _order_field(order: Order, field: str) -> str:
+    return f"order {order.order_id}: {field} {getattr(order, field) or '(empty)'}"
+
+
+def _window(case: Case, days: int, open_reason: Reason, closed_reason: Reason) -> list[Check]:
+    """A window counted from delivery: open through the last day, closed after it."""
+    order = case.order
+    if order.delivery_date is None:
+        return [Check(Reason.DELIVERY_DATE_UNKNOWN, Outcome.REVIEW,
+                      f"order {order.order_id}: no delivery_date to count {days} days from")]
+    last_day = order.delivery_date + dt.timedelta(days=days)
+    basis = f"{_order_field(order, 'delivery_date')} + {days} days = {last_day}; claim dated {case.on}"
+    if case.on > last_day:
+        return [Check(closed_reason, Outcome.FAIL, basis)]
+    return [Check(open_reason, Outcome.PASS, basis)]
+
+
+def _status_in(status: str, statuses: tuple[str, ...]) -> str:
+    low = status.lower()
+    return next((s for s in statuses if s.lower() in low), "")
+
+
+# --- non-receipt ---------------------------------------------------------------------------------
+
+def delivery(case: Case) -> list[Check]:
+    order, rules = case.order, case.rules
+    status = order.carrier_status
+    if status and (cause := _status_in(status, rules.customer_failure_statuses)):
+        return [Check(Reason.DELIVERY_FAILED_CUSTOMER, Outcome.FAIL,
+                      f"{_order_field(order, 'carrier_status')} (a delivery failure through the customer: {cause})")]
+    if order.delivery_date is not None or (status and _status_in(status, rules.delivered_statuses)):
         # The carrier says delivered, the customer says not: a person must look.
-        check = Check(Reason.DELIVERY_OVERDUE, Outcome.REVIEW,
-                      f"order {order.order_id}: delivery_date {order.delivery_date} recorded by the carrier")
-        return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, checks=(check,))
+        field = "delivery_date" if order.delivery_date is not None else "carrier_status"
+        return [Check(Reason.CARRIER_DELIVERED, Outcome.REVIEW, f"{_order_field(order, field)} recorded as delivered")]
+    if order.ship_date is None:
+        return [Check(Reason.DELIVERY_IN_TRANSIT, Outcome.REVIEW, f"order {order.order_id}: no ship_date")]
     days = shipping_days(order, rules)
     due = order.ship_date + dt.timedelta(days=days)
-    basis = (f"order {order.order_id}: ship_date {order.ship_date} + {days} shipping days "
-             f"({order.shipping_method or 'default'}) = {due}; claim dated {on}")
-    if on <= due:
-        return Decision(ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, reasons=(Reason.DELIVERY_IN_TRANSIT,),
-                        checks=(Check(Reason.DELIVERY_IN_TRANSIT, Outcome.WAIT, basis),), recheck_on=due)
-    check = Check(Reason.DELIVERY_OVERDUE, Outcome.PASS, basis)
-    if rules.non_receipt_overdue is NonReceiptAction.APPROVE:
-        return Decision(ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, reasons=(Reason.DELIVERY_OVERDUE,),
-                        checks=(check,), issue_rma=True)
-    return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.DELIVERY_OVERDUE,), checks=(check,))
+    basis = (f"{_order_field(order, 'ship_date')} + {days} regular shipping days "
+             f"({order.shipping_method or 'default'}) = {due}; claim dated {case.on}")
+    if case.on <= due:
+        return [Check(Reason.DELIVERY_IN_TRANSIT, Outcome.WAIT, basis, until=due)]
+    outcome = Outcome.PASS if rules.non_receipt_overdue is AutoAction.APPROVE else Outcome.REVIEW
+    return [Check(Reason.DELIVERY_OVERDUE, outcome, basis)]
 
 
-def _missing_items(facts: ClaimFacts, order: Order, rules: PolicyConfig, on: dt.date) -> Decision:
-    by_evidence = {s.evidence: s.sentence for s in facts.statements}
+# --- missing items -------------------------------------------------------------------------------
+
+def missing_items_checklist(case: Case) -> list[Check]:
+    facts = case.facts
+    said = {s.evidence: f'"{s.sentence}"' for s in facts.statements}
     if facts.photos:
-        by_evidence[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
-            p.sha256[:12] for p in facts.photos)
-    checks = tuple(
-        Check(Reason.MISSING_ITEMS_CHECKLIST, Outcome.PASS if item in by_evidence else Outcome.MISSING,
-              f"{item}: {by_evidence.get(item, 'not found')}")
+        said[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
+            f"attachment {p.sha256[:12]} ({p.width}x{p.height})" for p in facts.photos)
+    checks = [
+        Check(Reason.MISSING_ITEMS_CHECKLIST, Outcome.PASS if item in said else Outcome.MISSING,
+              f"{item}: {said.get(item, 'not found in the mail')}", needs=None if item in said else item)
         for item in MISSING_ITEMS_CHECKLIST
-    )
-    missing = tuple(item for item in MISSING_ITEMS_CHECKLIST if item not in by_evidence)
-    if missing:
-        return _ask(missing, checks, reasons=(Reason.MISSING_ITEMS_CHECKLIST,))
-    checks += (Check(Reason.WAREHOUSE_CHECK, Outcome.REVIEW, "checklist complete: warehouse checks the packing"),)
-    return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.WAREHOUSE_CHECK,), checks=checks)
+    ]
+    if all(c.outcome is Outcome.PASS for c in checks):
+        checks.append(Check(Reason.WAREHOUSE_CHECK, Outcome.REVIEW,
+                            "checklist complete: the warehouse checks its packing pictures and video"))
+    return checks
 
 
-def _delivered(order: Order, reason: Reason) -> Decision | None:
-    """A review decision when the order has no delivery date to count a window from."""
-    if order.delivery_date is not None:
-        return None
-    check = Check(reason, Outcome.REVIEW, f"order {order.order_id}: no delivery_date")
-    return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, checks=(check,))
+def reported_in_time(case: Case) -> list[Check]:
+    order, limit = case.order, case.rules.missing_items_review_after_days
+    if order.delivery_date is None:
+        return []
+    age = (case.on - order.delivery_date).days
+    basis = f"{_order_field(order, 'delivery_date')}; reported {age} days later (limit {limit})"
+    return [Check(Reason.REPORTED_LATE, Outcome.REVIEW if age > limit else Outcome.PASS, basis)]
 
 
-def _return(facts: ClaimFacts, order: Order, rules: PolicyConfig, on: dt.date) -> Decision:
-    if (undelivered := _delivered(order, Reason.RETURN_WINDOW_OPEN)) is not None:
-        return undelivered
-    last_day = order.delivery_date + dt.timedelta(days=rules.return_window_days)
-    basis = (f"order {order.order_id}: delivery_date {order.delivery_date} + {rules.return_window_days} days "
-             f"= {last_day}; claim dated {on}")
-    if on > last_day:
-        return Decision(ClaimState.REJECTED, ReplyKind.DECLINED, reasons=(Reason.RETURN_WINDOW_CLOSED,),
-                        checks=(Check(Reason.RETURN_WINDOW_CLOSED, Outcome.FAIL, basis),))
-    reasons = (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)
-    return Decision(ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, reasons=reasons,
-                    checks=(Check(Reason.RETURN_WINDOW_OPEN, Outcome.PASS, basis),), issue_rma=True)
+# --- returns -------------------------------------------------------------------------------------
+
+def return_window(case: Case) -> list[Check]:
+    return _window(case, case.rules.return_window_days, Reason.RETURN_WINDOW_OPEN, Reason.RETURN_WINDOW_CLOSED)
 
 
-def _quality(facts: ClaimFacts, order: Order, rules: PolicyConfig, on: dt.date) -> Decision:
-    if (undelivered := _delivered(order, Reason.WARRANTY_EXPIRED)) is not None:
-        return undelivered
-    last_day = order.delivery_date + dt.timedelta(days=rules.warranty_days)
-    basis = (f"order {order.order_id}: delivery_date {order.delivery_date} + {rules.warranty_days} days "
-             f"= {last_day}; claim dated {on}")
-    if on > last_day:
-        return Decision(ClaimState.REJECTED, ReplyKind.DECLINED, reasons=(Reason.WARRANTY_EXPIRED,),
-                        checks=(Check(Reason.WARRANTY_EXPIRED, Outcome.FAIL, basis),))
-    window = Check(Reason.WARRANTY_EXPIRED, Outcome.PASS, basis)
-    if not facts.reports:
-        check = Check(Reason.REPORT_REQUIRED, Outcome.MISSING, "no PDF quality report attached")
-        return _ask((Evidence.QUALITY_REPORT,), (window, check), reasons=(Reason.REPORT_REQUIRED,))
-    check = Check(Reason.REPORT_REQUIRED, Outcome.REVIEW, f"{len(facts.reports)} PDF report(s): staff verify the lab")
-    return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.REPORT_REQUIRED,),
-                    checks=(window, check))
+def sensitive_parts(case: Case) -> list[Check]:
+    sensitive = [line.part for line in case.order.lines if line.sensitive]
+    if not sensitive:
+        return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.NOT_APPLICABLE,
+                      f"order {case.order.order_id}: no ESD or moisture-sensitive lines")]
+    parts = ", ".join(sensitive)
+    if case.facts.opened_sensitive:
+        return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.REVIEW,
+                      f'sensitive parts {parts}; the customer wrote "{case.facts.opened_sensitive}"')]
+    return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.PASS, f"sensitive parts {parts}; no opening reported")]
+
+
+def return_terms(case: Case) -> list[Check]:
+    """Conditions every customer-error return carries; the RMA confirmation states them."""
+    return [
+        Check(Reason.CUSTOMER_PAYS_FEES, Outcome.PASS, f"claim kind {case.facts.kind}: customer error"),
+        Check(Reason.FREIGHT_PREPAID_NO_COD, Outcome.PASS, "applies to every return"),
+    ]
+
+
+# --- quality -------------------------------------------------------------------------------------
+
+def warranty(case: Case) -> list[Check]:
+    return _window(case, case.rules.warranty_days, Reason.WARRANTY_EXPIRED, Reason.WARRANTY_EXPIRED)
+
+
+def quality_report(case: Case) -> list[Check]:
+    reports = case.facts.reports
+    if not reports:
+        return [Check(Reason.REPORT_REQUIRED, Outcome.MISSING, "no PDF quality report attached",
+                      needs=Evidence.QUALITY_REPORT)]
+    strong = [r for r in reports if r.found_in is LabSource.PDF_TEXT]
+    if strong:
+        report = strong[0]
+        outcome = Outcome.PASS if case.rules.recognised_report is AutoAction.APPROVE else Outcome.REVIEW
+        return [Check(Reason.REPORT_REQUIRED, outcome,
+                      f"attachment {report.sha256[:12]}: recognised lab {report.lab!r} named in the PDF's text")]
+    weak = [r for r in reports if r.lab]
+    if weak:
+        report = weak[0]
+        where = "file name" if report.found_in is LabSource.FILENAME else "mail text"
+        return [Check(Reason.REPORT_LAB_UNRECOGNIZED, Outcome.REVIEW,
+                      f"attachment {report.sha256[:12]}: lab {report.lab!r} named only in the {where}, "
+                      f"not in the PDF's text")]
+    names = ", ".join(f"attachment {r.sha256[:12]}" for r in reports)
+    return [Check(Reason.REPORT_LAB_UNRECOGNIZED, Outcome.MISSING, f"{names}: no recognised lab named",
+                  needs=Evidence.QUALITY_REPORT)]
+
+
+CLAUSES_BY_KIND: dict[ClaimKind, tuple[Clause, ...]] = {
+    ClaimKind.NON_RECEIPT: (delivery,),
+    ClaimKind.MISSING_ITEMS: (missing_items_checklist, reported_in_time),
+    ClaimKind.RETURN: (return_window, sensitive_parts, return_terms),
+    ClaimKind.QUALITY: (warranty, quality_report),
+}

@@ -50,6 +50,11 @@ class ReplyContext:
     recheck_on: dt.date | None
     company: str
     support_name: str
+    customer: str = ""
+    recognised_labs: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()  # the customer's sentences, for the warehouse
+    missing_parts: tuple[tuple[str, int], ...] = ()
+    order_lines: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,15 +103,10 @@ def subject_for(original: str, claim_ref: str) -> str:
 def build(env: jinja2.Environment, context: ReplyContext, envelope: Envelope, *, message_id: str,
           now: dt.datetime) -> tuple[EmailMessage, str]:
     """The reply as an EmailMessage, and its plain text (kept to recognise our words when quoted)."""
-    text = render_text(env, context)
-    html = env.get_template("layout.html").render(paragraphs=[p.strip("\n") for p in text.split("\n\n") if p.strip()],
-                                                  c=context)
-    message = EmailMessage(policy=WIRE_POLICY)
+    message, text = _compose(env, context, message_id, now)
     message["From"] = Address(one_line(envelope.support_name), addr_spec=envelope.support_address)
     message["To"] = _address(envelope.customer_name, envelope.customer)
     message["Subject"] = subject_for(envelope.subject, context.claim_ref)
-    message["Date"] = email.utils.format_datetime(now)
-    message["Message-ID"] = message_id
     if envelope.in_reply_to:
         message["In-Reply-To"] = envelope.in_reply_to
     references = [*envelope.references, envelope.in_reply_to] if envelope.in_reply_to else list(envelope.references)
@@ -116,6 +116,35 @@ def build(env: jinja2.Environment, context: ReplyContext, envelope: Envelope, *,
     if references:
         message["References"] = " ".join(references)
     message["Auto-Submitted"] = "auto-replied"
+    return message, text
+
+
+def build_internal(env: jinja2.Environment, context: ReplyContext, *, sender: str, sender_name: str, to: str,
+                   message_id: str, now: dt.datetime,
+                   photos: list[tuple[bytes, str]] = ()) -> tuple[EmailMessage, str]:
+    """A mail to our own people (the warehouse) about a claim, with the customer's photos attached."""
+    message, text = _compose(env, context, message_id, now)
+    message["From"] = Address(one_line(sender_name), addr_spec=sender)
+    message["To"] = Address(addr_spec=to)
+    message["Subject"] = f"[{context.claim_ref}] {context.kind.value.replace('_', ' ')}: order {context.order_id}"
+    message["Auto-Submitted"] = "auto-generated"
+    for n, (payload, content_type) in enumerate(photos, start=1):
+        maintype, _, subtype = content_type.partition("/")
+        extension = subtype if subtype in ("jpeg", "png", "gif", "webp", "heic") else "bin"
+        # The name is ours: a sender's file name never travels on.
+        message.add_attachment(payload, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                               filename=f"{context.claim_ref}-photo-{n}.{extension}")
+    return message, text
+
+
+def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
+             now: dt.datetime) -> tuple[EmailMessage, str]:
+    text = render_text(env, context)
+    paragraphs = [p.strip("\n") for p in text.split("\n\n") if p.strip()]
+    html = env.get_template("layout.html").render(paragraphs=paragraphs, c=context)
+    message = EmailMessage(policy=WIRE_POLICY)
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = message_id
     message["X-Auto-Response-Suppress"] = "All"
     message["X-RMA-Claim"] = context.claim_ref
     message.set_content(text)

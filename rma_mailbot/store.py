@@ -26,7 +26,9 @@ from rma_mailbot.models import (
     ClaimState,
     Decision,
     Evidence,
+    LabSource,
     Photo,
+    Report,
     SourceRef,
     Statement,
 )
@@ -71,6 +73,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["message_id"], unique=True)
     db["outbox"].create_index(["state"])
     db["rma_counters"].create({"year": int, "last_seq": int}, pk="year")
+
+
+@migrations()
+def m002_waiting_claims(db: sqlite_utils.Database) -> None:
+    """When we last asked the customer, whether we reminded them, and the day a claim was judged on."""
+    db["claims"].add_column("asked_at", str)
+    db["claims"].add_column("reminded_at", str)
+    db["claims"].add_column("judged_on", str)
 
 
 class OutboxState:
@@ -202,6 +212,13 @@ class Store:
     def first_customer_message(self, claim_id: int) -> dict | None:
         return self._one("select * from messages where claim_id = ? order by id limit 1", [claim_id])
 
+    def last_customer_message(self, claim_id: int) -> dict | None:
+        return self._one("select * from messages where claim_id = ? order by id desc limit 1", [claim_id])
+
+    def replied_with(self, claim_id: int, reply_kind: str) -> bool:
+        row = self._one("select 1 from outbox where claim_id = ? and reply_kind = ?", [claim_id, reply_kind])
+        return row is not None
+
     def create_claim(self, customer: str, claim_date: dt.date, now: dt.datetime) -> int:
         return self.db["claims"].insert({
             "kind": ClaimKind.UNKNOWN.value, "state": ClaimState.IN_REVIEW.value, "customer": customer,
@@ -210,23 +227,32 @@ class Store:
         }).last_pk
 
     def record_decision(self, claim_id: int, facts: ClaimFacts, order_id: str | None, decision: Decision,
-                        rma_number: str | None, now: dt.datetime) -> None:
+                        rma_number: str | None, now: dt.datetime, judged_on: dt.date | None = None) -> None:
         update = {
             "kind": facts.kind.value, "state": decision.state.value, "order_id": order_id,
             "missing": json.dumps([m.value for m in decision.missing]),
             "reasons": json.dumps([r.value for r in decision.reasons]),
-            "checks": json.dumps([{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence}
-                                  for c in decision.checks]),
+            "checks": json.dumps(checks_to_list(decision)),
             "photos": len(facts.photos), "facts": json.dumps(facts_to_dict(facts)),
             "recheck_on": decision.recheck_on.isoformat() if decision.recheck_on else None,
             "updated_at": _iso(now),
         }
         if rma_number:
             update["rma_number"] = rma_number
+        if judged_on:
+            update["judged_on"] = judged_on.isoformat()
         self.db["claims"].update(claim_id, update)
+
+    def set_claim(self, claim_id: int, now: dt.datetime, **fields) -> None:
+        self.db["claims"].update(claim_id, {**fields, "updated_at": _iso(now)})
 
     def claim_facts(self, claim_id: int) -> ClaimFacts:
         return facts_from_dict(json.loads(self.claim(claim_id)["facts"] or "{}"))
+
+    def waiting_since(self, asked_before: dt.datetime) -> list[dict]:
+        """Claims waiting for the customer's evidence since before the given moment."""
+        return list(self.db.query("select * from claims where state = ? and asked_at < ? order by id",
+                                  [ClaimState.AWAITING_EVIDENCE.value, _iso(asked_before)]))
 
     def due_for_recheck(self, today: dt.date) -> list[dict]:
         return list(self.db.query("select * from claims where state = ? and recheck_on < ? order by id",
@@ -285,6 +311,10 @@ class Store:
         return next(iter(self.db.query(sql, params)), None)
 
 
+def checks_to_list(decision: Decision) -> list[dict]:
+    return [{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence} for c in decision.checks]
+
+
 def facts_to_dict(facts: ClaimFacts) -> dict:
     return asdict(facts)
 
@@ -298,6 +328,8 @@ def facts_from_dict(data: dict) -> ClaimFacts:
         kind_sentence=data.get("kind_sentence", ""),
         statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"]) for s in data.get("statements", [])),
         photos=tuple(Photo(**p) for p in data.get("photos", [])),
-        reports=tuple(data.get("reports", [])),
+        reports=tuple(Report(r["sha256"], r.get("lab", ""), LabSource(r.get("found_in", LabSource.NONE)))
+                      for r in data.get("reports", [])),
         missing_parts=tuple((part, int(qty)) for part, qty in data.get("missing_parts", [])),
+        opened_sensitive=data.get("opened_sensitive", ""),
     )

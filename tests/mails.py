@@ -11,7 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-ORDER_FIELDS = ["Order No", "Customer Email", "Ship Date", "Delivery Date", "Ship Via", "Boxes", "Part No", "Qty"]
+ORDER_FIELDS = ["Order No", "Customer Email", "Ship Date", "Delivery Date", "Ship Via", "Boxes", "Part No", "Qty",
+                "Carrier Status", "ESD/MSL"]
 
 
 def photo(width: int = 640, height: int = 480, colour=(200, 150, 100), fmt: str = "JPEG") -> bytes:
@@ -42,7 +43,8 @@ def claim_mail(sender: str, subject: str, body: str, *, name: str = "", photos: 
 
 
 def write_orders(path: Path, today: dt.date, rows: list[tuple]) -> Path:
-    """rows: (order, customer, shipped offset, delivered offset or None, method, boxes, part, qty)."""
+    """rows: (order, customer, shipped offset, delivered offset or None, method, boxes, part, qty
+    [, carrier status, sensitive flag])."""
 
     def day(offset):
         return (today + dt.timedelta(days=offset)).isoformat() if offset is not None else ""
@@ -50,8 +52,10 @@ def write_orders(path: Path, today: dt.date, rows: list[tuple]) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(ORDER_FIELDS)
-        for order, customer, shipped, delivered, method, boxes, part, qty in rows:
-            writer.writerow([order, customer, day(shipped), day(delivered), method, boxes, part, qty])
+        for order, customer, shipped, delivered, method, boxes, part, qty, *more in rows:
+            status, sensitive = (*more, "", "")[:2]
+            writer.writerow([order, customer, day(shipped), day(delivered), method, boxes, part, qty, status,
+                             sensitive])
     return path
 
 

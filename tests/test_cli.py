@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import json
 import mailbox
 import signal
@@ -32,11 +34,20 @@ def test_demo_runs_every_claim_kind_and_answers_no_machine(tmp_path):
     assert {c["state"] for c in claims} >= {"in_review", "approved", "awaiting_delivery", "awaiting_evidence",
                                             "rejected"}
     # The auto-reply is stored but never answered, and nothing went to a machine.
-    replies = list((workspace / "outbox").glob("*.eml"))
-    assert len(replies) == len(claims) + 1  # Ben's answer got a second reply
-    assert not any(b"Out of office" in p.read_bytes() for p in replies)
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in (workspace / "outbox").glob("*.eml")]
+    to_customers = [m for m in mails if m["To"].addresses[0].addr_spec != "warehouse@example.com"]
+    assert len(to_customers) == len(claims) + 1  # Ben's answer got a second reply
+    assert not any("Out of office" in m["Subject"] for m in mails)
     ben = next(c for c in claims if c["customer"] == "ben@example.org")
     assert ben["state"] == "in_review" and ben["photos"] == 1
+    # The two complete missing-items claims went to the warehouse with their photos.
+    to_warehouse = [m for m in mails if m["To"].addresses[0].addr_spec == "warehouse@example.com"]
+    assert sorted(len(list(m.iter_attachments())) for m in to_warehouse) == [1, 2]
+    by_customer = {c["customer"]: c for c in claims}
+    assert by_customer["jon@example.com"]["reasons"] == ["delivery_failed_customer"]
+    assert by_customer["kim@example.kr"]["reasons"] == ["sensitive_parts_opened"]
+    assert by_customer["hana@example.jp"]["state"] == "in_review"
     # A second demo starts afresh.
     again = invoke("demo", "--workspace", str(workspace))
     assert again.exit_code == 0

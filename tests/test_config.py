@@ -8,11 +8,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
 from click.testing import CliRunner
 
 from rma_mailbot import config
 from rma_mailbot.cli import cli
-from rma_mailbot.config import NonReceiptAction, OutboxMode, SourceKind, TLSMode
+from rma_mailbot.config import AutoAction, OutboxMode, SourceKind, TLSMode
 from rma_mailbot.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -24,33 +25,7 @@ def example() -> dict:
 
 
 def write_toml(path: Path, data: dict) -> Path:
-    """A minimal TOML writer for the config's shapes (tables of str/int/bool, nested tables)."""
-
-    def value(v) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int):
-            return str(v)
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        raise TypeError(v)
-
-    def quoted(key: str) -> str:
-        return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else value(key)
-
-    lines: list[str] = []
-
-    def table(prefix: str, body: dict) -> None:
-        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
-        if prefix:
-            lines.append(f"[{prefix}]")
-        lines.extend(f"{quoted(k)} = {value(v)}" for k, v in scalars.items())
-        for k, v in body.items():
-            if isinstance(v, dict):
-                table(f"{prefix}.{quoted(k)}" if prefix else quoted(k), v)
-
-    table("", data)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
 
 
@@ -65,7 +40,7 @@ def test_example_config_parses(tmp_path):
     assert parsed.outbox.mode is OutboxMode.FOLDER
     assert parsed.imap.port == 993 and parsed.imap.tls is TLSMode.IMPLICIT
     assert parsed.policy.shipping_days == {"DHL Express": 5, "UPS Standard": 10, "China Post": 30}
-    assert parsed.policy.non_receipt_overdue is NonReceiptAction.APPROVE
+    assert parsed.policy.non_receipt_overdue is AutoAction.APPROVE
     assert parsed.orders.columns.order_id == "Order No"
     assert parsed.tz.key == "Europe/Berlin"
     assert parsed.order_number_re.search("so-104233")  # compiled case-insensitively

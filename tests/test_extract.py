@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from rma_mailbot import extract
-from rma_mailbot.models import ClaimKind, Evidence, MailClass, ParsedMail, Part
+from rma_mailbot.demo import sample_report
+from rma_mailbot.models import ClaimKind, Evidence, LabSource, MailClass, ParsedMail, Part
 
 ORDER_PATTERN = re.compile(r"\bSO-?\d{6}\b", re.IGNORECASE)  # policy.order_number_pattern in config.example.toml
 
@@ -217,7 +218,8 @@ def test_photos_and_reports(part, photo_type, is_report):
         assert photo.sha256 == hashlib.sha256(part.payload).hexdigest()
         assert (photo.width, photo.height) == (640, 480)
         assert photo.size == len(part.payload)
-    assert result.reports == ((hashlib.sha256(part.payload).hexdigest(),) if is_report else ())
+    assert tuple(r.sha256 for r in result.reports) == ((hashlib.sha256(part.payload).hexdigest(),) if is_report
+                                                       else ())
 
 
 def test_same_photo_twice_counts_once():
@@ -255,3 +257,33 @@ def test_facts_from_a_full_claim_mail():
     assert result.confirmed == {Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED, Evidence.MISSING_QUANTITIES}
     assert result.missing_parts == (("LM2596S", 3),)
     assert len(result.photos) == 1
+
+
+LABS = ("SGS", "Intertek", "TÜV SÜD", "White Horse Laboratories")
+
+# (id, PDF text lines or None for an unreadable PDF, file name, mail text, lab, where found)
+REPORTS = [
+    ("lab_in_pdf_text", ("Test report 117", "Issued by SGS Taiwan Ltd."), "report.pdf", "", "SGS",
+     LabSource.PDF_TEXT),
+    ("lab_case_and_spacing", ("tested by   white horse", "laboratories, Texas"), "r.pdf", "",
+     "White Horse Laboratories", LabSource.PDF_TEXT),
+    ("lab_only_in_filename", ("Test report 117", "Counterfeit suspected"), "Intertek_report.pdf", "", "Intertek",
+     LabSource.FILENAME),
+    ("lab_only_in_mail_text", ("Test report 117",), "report.pdf", "The report is from TÜV SÜD.", "TÜV SÜD",
+     LabSource.MAIL_TEXT),
+    ("pdf_text_wins_over_filename", ("Issued by Intertek",), "SGS.pdf", "", "Intertek", LabSource.PDF_TEXT),
+    ("unrecognised_lab", ("Issued by Bob's Testing Garage",), "report.pdf", "", "", LabSource.NONE),
+    ("lab_name_inside_a_word", ("Issued by SGSX Labs",), "report.pdf", "", "", LabSource.NONE),
+    ("unreadable_pdf", None, "report.pdf", "", "", LabSource.NONE),
+]
+
+
+@pytest.mark.parametrize(("lines", "filename", "text", "lab", "found_in"), [row[1:] for row in REPORTS],
+                         ids=[row[0] for row in REPORTS])
+def test_quality_report_lab(lines, filename, text, lab, found_in):
+    payload = sample_report(*lines) if lines is not None else PDF
+    result = extract.extract(mail(text or "Report attached.", "", (Part("application/pdf", payload, filename),)),
+                             ORDER_PATTERN, LABS)
+    (report,) = result.reports
+    assert (report.lab, report.found_in) == (lab, found_in)
+    assert report.sha256 == hashlib.sha256(payload).hexdigest()

@@ -60,8 +60,11 @@ def test_mail_becomes_claim_and_reply_once(setup):
     assert set(claim) >= {"id", "rma_number", "kind", "state", "order_id", "customer", "missing", "reasons",
                           "photos", "created_at", "updated_at"}
 
-    [reply] = received(handler)
+    reply, warehouse = received(handler)
     assert handler.messages[0][1] == ["alice@example.net"]
+    # The complete missing-items claim went to the warehouse with the customer's two photos.
+    assert handler.messages[1][1] == ["warehouse@example.com"]
+    assert len(list(warehouse.iter_attachments())) == 2 and "SO-200001" in warehouse["Subject"]
     assert reply["To"].addresses[0].addr_spec == "alice@example.net"
     assert reply["From"].addresses[0].addr_spec == "support@example.com"
     assert reply["In-Reply-To"] == sent["Message-ID"]
@@ -81,7 +84,7 @@ def test_mail_becomes_claim_and_reply_once(setup):
     out = run(config, "poll")
     assert "0 fetched" in out
     assert claims(config) == before
-    assert len(handler.messages) == 1
+    assert len(handler.messages) == 2
 
 
 def test_seen_mail_is_still_processed(setup):
@@ -126,7 +129,8 @@ def test_answer_joins_claim_and_redecides(setup):
     assert claim["state"] == "in_review"
     assert claim["missing"] == []
     assert claim["photos"] == 1
-    assert len(handler.messages) == 2
+    assert [to for _, to, _ in handler.messages] == [["alice@example.net"], ["alice@example.net"],
+                                                      ["warehouse@example.com"]]
 
 
 def test_our_quoted_words_never_count(setup):

@@ -25,6 +25,8 @@ def orders_config(tmp_path: Path, **changes) -> config.OrdersConfig:
     with EXAMPLE.open("rb") as handle:
         data = tomllib.load(handle)
     data["orders"]["csv"] = "orders.csv"
+    # The optional columns are tested on their own below; these tables use the required ones.
+    data["orders"]["columns"].update(carrier_status="", sensitive="")
     columns = changes.pop("columns", None)
     if columns:
         data["orders"]["columns"].update(columns)
@@ -243,3 +245,30 @@ def test_orders_config_is_what_parse_gives(tmp_path):
     assert cfg.csv == (tmp_path / "orders.csv").resolve()
     assert cfg.columns.part == "MPN"
     assert dataclasses.asdict(cfg.columns)["order_id"] == "Order No"
+
+
+def test_optional_columns_carrier_status_and_sensitive_flag(tmp_path):
+    cfg = orders_config(tmp_path, columns={"carrier_status": "Carrier Status", "sensitive": "ESD/MSL"})
+    write(cfg.csv, EXAMPLE_HEADER + ",Carrier Status,ESD/MSL",
+          "SO104233,jane@customer.example,2025-03-03,,UPS Standard,1,LM2596S,40,Returned: wrong address,",
+          "SO104233,jane@customer.example,2025-03-03,,UPS Standard,1,STM32F103C8T6,10,Returned: wrong address,yes")
+    order = OrderBook(cfg).get("SO104233")
+    assert order.carrier_status == "Returned: wrong address"
+    assert order.lines == (OrderLine("LM2596S", 40, sensitive=False), OrderLine("STM32F103C8T6", 10, sensitive=True))
+
+
+def test_sensitive_parts_list_file(tmp_path):
+    (tmp_path / "sensitive.txt").write_text("# ESD and MSL parts\nlm2596s\n\nMPU-6050  # gyro\n")
+    cfg = orders_config(tmp_path, sensitive_parts="sensitive.txt")
+    write(cfg.csv, EXAMPLE_HEADER,
+          "SO104233,jane@customer.example,2025-03-03,2025-03-10,DHL Express,1,LM2596S,40",
+          "SO104233,jane@customer.example,2025-03-03,2025-03-10,DHL Express,1,NE555P,10")
+    order = OrderBook(cfg).get("SO104233")
+    assert [(line.part, line.sensitive) for line in order.lines] == [("LM2596S", True), ("NE555P", False)]
+
+
+def test_mapped_optional_column_missing_from_file_names_the_key(tmp_path):
+    cfg = orders_config(tmp_path, columns={"carrier_status": "Tracking Status"})
+    write(cfg.csv, EXAMPLE_HEADER, "SO104233,jane@customer.example,2025-03-03,2025-03-10,DHL Express,1,LM2596S,40")
+    with pytest.raises(OrderBookError, match="orders.columns.carrier_status = 'Tracking Status'"):
+        OrderBook(cfg).get("SO104233")

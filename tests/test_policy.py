@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 
 from rma_mailbot import config
-from rma_mailbot.config import NonReceiptAction
+from rma_mailbot.config import AutoAction
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
     ClaimState,
     Evidence,
+    LabSource,
     Order,
     OrderLine,
     Outcome,
     Photo,
     Reason,
     ReplyKind,
+    Report,
     Statement,
 )
 from rma_mailbot.policy import CLAUSES, MISSING_ITEMS_CHECKLIST, decide
@@ -55,13 +57,19 @@ STATEMENT = {
 }
 
 
-def claim(kind: ClaimKind = ClaimKind.UNKNOWN, order_number: str = "SO104233", *, evidence=(), reports=()):
+SENSITIVE_LINE = OrderLine("STM32F103C8T6", 10, sensitive=True)
+
+
+def claim(kind: ClaimKind = ClaimKind.UNKNOWN, order_number: str = "SO104233", *, evidence=(), reports=(),
+          opened=""):
+    """reports: Report records, or a sha256 for a PDF naming a recognised lab in its text."""
     return ClaimFacts(
         order_number=order_number,
         kind=kind,
         statements=tuple(STATEMENT[e] for e in evidence if e in STATEMENT),
         photos=(PHOTO,) if Evidence.PARCEL_PHOTOS in evidence else (),
-        reports=tuple(reports),
+        reports=tuple(r if isinstance(r, Report) else Report(r, "SGS", LabSource.PDF_TEXT) for r in reports),
+        opened_sensitive=opened,
     )
 
 
@@ -74,9 +82,9 @@ ROWS = [
     ("no_order_no_kind", claim(order_number=""), None, CUSTOMER, RULES, day(1),
      ClaimState.IN_REVIEW, None, (), (Reason.KIND_UNCLEAR,)),
     ("no_order_with_kind", claim(ClaimKind.MISSING_ITEMS, ""), None, CUSTOMER, RULES, day(1),
-     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), ()),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
     ("no_order_with_kind_quality", claim(ClaimKind.QUALITY, ""), None, CUSTOMER, RULES, day(1),
-     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), ()),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
     ("order_unknown", claim(ClaimKind.RETURN), None, CUSTOMER, RULES, day(1),
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
     ("sender_not_order_owner", claim(ClaimKind.RETURN), order(), "mallory@elsewhere.example", RULES, day(1),
@@ -91,12 +99,24 @@ ROWS = [
     ("non_receipt_overdue_approve", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER, RULES,
      day(6, SHIPPED), ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (), (Reason.DELIVERY_OVERDUE,)),
     ("non_receipt_overdue_review", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER,
-     dataclasses.replace(RULES, non_receipt_overdue=NonReceiptAction.REVIEW), day(6, SHIPPED),
+     dataclasses.replace(RULES, non_receipt_overdue=AutoAction.REVIEW), day(6, SHIPPED),
      ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.DELIVERY_OVERDUE,)),
     ("non_receipt_carrier_delivered", claim(ClaimKind.NON_RECEIPT), order(), CUSTOMER, RULES, day(30, SHIPPED),
-     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.CARRIER_DELIVERED,)),
+    ("non_receipt_carrier_status_delivered", claim(ClaimKind.NON_RECEIPT),
+     order(delivery_date=None, carrier_status="DELIVERED - front door"), CUSTOMER, RULES, day(30, SHIPPED),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.CARRIER_DELIVERED,)),
+    *[
+        (f"non_receipt_customer_failure_{status.split()[-1].lower()}", claim(ClaimKind.NON_RECEIPT),
+         order(delivery_date=None, carrier_status=status), CUSTOMER, RULES, day(30, SHIPPED),
+         ClaimState.REJECTED, ReplyKind.DECLINED, (), (Reason.DELIVERY_FAILED_CUSTOMER,))
+        for status in ("Returned to sender: wrong address", "Customs not cleared", "Refused by recipient")
+    ],
+    ("non_receipt_in_transit_status", claim(ClaimKind.NON_RECEIPT),
+     order(delivery_date=None, carrier_status="In transit"), CUSTOMER, RULES, day(1, SHIPPED),
+     ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, (), (Reason.DELIVERY_IN_TRANSIT,)),
     ("non_receipt_not_shipped", claim(ClaimKind.NON_RECEIPT), order(ship_date=None, delivery_date=None), CUSTOMER,
-     RULES, day(30, SHIPPED), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+     RULES, day(30, SHIPPED), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.DELIVERY_IN_TRANSIT,)),
     # Missing items: the four-item checklist of return-policy.txt.
     ("missing_items_nothing_given", claim(ClaimKind.MISSING_ITEMS), order(), CUSTOMER, RULES, day(1),
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, MISSING_ITEMS_CHECKLIST,
@@ -114,6 +134,14 @@ ROWS = [
      (Reason.MISSING_ITEMS_CHECKLIST,)),
     ("missing_items_complete", claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(), CUSTOMER,
      RULES, day(1), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.WAREHOUSE_CHECK,)),
+    ("missing_items_reported_on_day_30", claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(),
+     CUSTOMER, RULES, day(30), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.WAREHOUSE_CHECK,)),
+    ("missing_items_reported_late", claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(),
+     CUSTOMER, RULES, day(31), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.WAREHOUSE_CHECK, Reason.REPORTED_LATE)),
+    ("missing_items_late_and_incomplete_asks_first", claim(ClaimKind.MISSING_ITEMS), order(), CUSTOMER, RULES,
+     day(60), ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, MISSING_ITEMS_CHECKLIST,
+     (Reason.MISSING_ITEMS_CHECKLIST,)),
     # Return (ordered by mistake): 7 days from delivery.
     ("return_day_0", claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, day(0),
      ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (),
@@ -124,7 +152,19 @@ ROWS = [
     ("return_day_8_closed", claim(ClaimKind.RETURN), order(), CUSTOMER, RULES, day(8),
      ClaimState.REJECTED, ReplyKind.DECLINED, (), (Reason.RETURN_WINDOW_CLOSED,)),
     ("return_not_delivered", claim(ClaimKind.RETURN), order(delivery_date=None), CUSTOMER, RULES, day(1),
-     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.DELIVERY_DATE_UNKNOWN,)),
+    ("return_sensitive_parts_unopened", claim(ClaimKind.RETURN), order(lines=(SENSITIVE_LINE,)), CUSTOMER, RULES,
+     day(2), ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (),
+     (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)),
+    ("return_sensitive_parts_opened", claim(ClaimKind.RETURN, opened="We opened the ESD bag to check."),
+     order(lines=(SENSITIVE_LINE,)), CUSTOMER, RULES, day(2), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.SENSITIVE_PARTS_OPENED,)),
+    ("return_opened_but_nothing_sensitive", claim(ClaimKind.RETURN, opened="We opened the bag."), order(),
+     CUSTOMER, RULES, day(2), ClaimState.APPROVED, ReplyKind.RMA_CONFIRMED, (),
+     (Reason.RETURN_WINDOW_OPEN, Reason.CUSTOMER_PAYS_FEES, Reason.FREIGHT_PREPAID_NO_COD)),
+    ("return_opened_and_late_is_rejected", claim(ClaimKind.RETURN, opened="We opened the ESD bag."),
+     order(lines=(SENSITIVE_LINE,)), CUSTOMER, RULES, day(8), ClaimState.REJECTED, ReplyKind.DECLINED, (),
+     (Reason.RETURN_WINDOW_CLOSED,)),
     # Quality: 365 days from delivery, and a third-party report is required.
     ("quality_day_365_with_report", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(), CUSTOMER, RULES,
      day(365), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_REQUIRED,)),
@@ -138,8 +178,24 @@ ROWS = [
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.QUALITY_REPORT,), (Reason.REPORT_REQUIRED,)),
     ("quality_with_report", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(), CUSTOMER, RULES, day(10),
      ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_REQUIRED,)),
-    ("quality_not_delivered", claim(ClaimKind.QUALITY), order(delivery_date=None), CUSTOMER, RULES, day(1),
-     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), ()),
+    ("quality_not_delivered_asks_for_report_first", claim(ClaimKind.QUALITY), order(delivery_date=None), CUSTOMER,
+     RULES, day(1), ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.QUALITY_REPORT,),
+     (Reason.REPORT_REQUIRED,)),
+    ("quality_not_delivered_with_report", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(delivery_date=None),
+     CUSTOMER, RULES, day(1), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.DELIVERY_DATE_UNKNOWN, Reason.REPORT_REQUIRED)),
+    ("quality_report_without_recognised_lab", claim(ClaimKind.QUALITY, reports=[Report("ef" * 32)]), order(),
+     CUSTOMER, RULES, day(10), ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.QUALITY_REPORT,),
+     (Reason.REPORT_LAB_UNRECOGNIZED,)),
+    ("quality_lab_only_in_filename", claim(ClaimKind.QUALITY, reports=[Report("ef" * 32, "SGS", LabSource.FILENAME)]),
+     order(), CUSTOMER, RULES, day(10), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.REPORT_LAB_UNRECOGNIZED,)),
+    ("quality_lab_only_in_mail_text",
+     claim(ClaimKind.QUALITY, reports=[Report("ef" * 32, "Intertek", LabSource.MAIL_TEXT)]), order(), CUSTOMER,
+     RULES, day(10), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_LAB_UNRECOGNIZED,)),
+    ("quality_recognised_report_approved_by_config", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(),
+     CUSTOMER, dataclasses.replace(RULES, recognised_report=AutoAction.APPROVE), day(10), ClaimState.APPROVED,
+     ReplyKind.RMA_CONFIRMED, (), (Reason.REPORT_REQUIRED,)),
 ]
 
 
@@ -225,8 +281,8 @@ def test_missing_items_checks_list_each_checklist_item():
 def test_missing_items_complete_sends_to_warehouse():
     decision = decide(claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(), CUSTOMER, RULES,
                       on=day(1))
-    assert decision.checks[-1].reason is Reason.WAREHOUSE_CHECK
-    assert decision.checks[-1].outcome is Outcome.REVIEW
+    (warehouse,) = [c for c in decision.checks if c.reason is Reason.WAREHOUSE_CHECK]
+    assert warehouse.outcome is Outcome.REVIEW
     assert not decision.issue_rma
 
 

@@ -1,0 +1,146 @@
+"""A decision made: recorded on the claim, audited, and answered through the outbox.
+
+Called inside the caller's transaction, so a decision, its audit event and its reply commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+
+from rma_mailbot import replies
+from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
+from rma_mailbot.policy import decide
+from rma_mailbot.runtime import Runtime
+from rma_mailbot.store import checks_to_list
+
+log = logging.getLogger(__name__)
+
+
+def now_iso(now: dt.datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: dt.datetime,
+                 message_row: int | None) -> Decision:
+    """Run the policy over everything the claim has gathered and record the outcome."""
+    order = rt.orders.get(facts.order_number) if facts.order_number else None
+    decision = decide(facts, order, claim["customer"], rt.config.policy, on=on)
+    rma = claim["rma_number"]
+    if decision.issue_rma and not rma:
+        rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
+    # Nothing about an order goes on record for a sender who may not own it.
+    order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
+    rt.store.record_decision(claim["id"], facts, order_id, decision, rma if decision.issue_rma else None, now,
+                             judged_on=on)
+    rt.store.add_event(claim["id"], "decision", {
+        "state": decision.state.value, "judged_on": on.isoformat(), "missing": [m.value for m in decision.missing],
+        "reasons": [r.value for r in decision.reasons], "rma_number": rma if decision.issue_rma else None,
+        "checks": checks_to_list(decision),
+    }, now, message_row)
+    return decision
+
+
+def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
+            customer_name: str = "") -> None:
+    """The customer's answer first (customers wait on it), then the warehouse's check if one is due."""
+    if decision.reply is not None:
+        queue_reply(rt, claim_id, decision, now, customer_name=customer_name)
+    if Reason.WAREHOUSE_CHECK in decision.reasons:
+        queue_warehouse_check(rt, claim_id, facts, now)
+
+
+def follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
+    """A mail on an approved or rejected claim: a disputed rejection goes to staff; nothing is re-decided."""
+    state = ClaimState(claim["state"])
+    if state is ClaimState.REJECTED:
+        decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW,
+                            reasons=tuple(Reason(r) for r in json.loads(claim["reasons"] or "[]")))
+        rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now)
+        rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
+                                                     "why": "the customer answered a declined claim"}, now, message_row)
+        return decision
+    rt.store.add_event(claim["id"], "follow_up", {"state": state.value, "why": "mail on an approved claim: "
+                                                  "no automatic answer, staff may read it"}, now, message_row)
+    return Decision(state, None)
+
+
+def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime, *, kind: ReplyKind | None = None,
+                customer_name: str = "") -> None:
+    """Answer the claim's customer in the claim's thread."""
+    claim = rt.store.claim(claim_id)
+    first = rt.store.first_customer_message(claim_id)
+    last = rt.store.last_customer_message(claim_id)
+    context = _context(rt, claim, kind or decision.reply, decision, customer_name)
+    envelope = replies.Envelope(
+        support_address=rt.config.bot.support_address, support_name=rt.config.bot.support_name,
+        customer=claim["customer"], customer_name=customer_name, subject=first["subject"] if first else "",
+        in_reply_to=last["message_id"] if last else "",
+        references=_thread_ids(rt, claim_id, first),
+    )
+    message_id = _message_id(rt, context.claim_ref)
+    message, text = replies.build(rt.templates, context, envelope, message_id=message_id, now=now)
+    _queue(rt, claim_id, context.kind, message_id, claim["customer"], message, text, now)
+    if context.kind in (ReplyKind.ASK_EVIDENCE,):
+        rt.store.set_claim(claim_id, now, asked_at=now_iso(now), reminded_at=None)
+
+
+def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt.datetime) -> None:
+    """A complete missing-items claim goes to the warehouse once, with the customer's words and photos."""
+    if rt.config.warehouse is None:
+        log.info("claim %s is complete but no warehouse address is configured", rt.claim_ref(claim_id))
+        return
+    if rt.store.replied_with(claim_id, ReplyKind.WAREHOUSE_CHECK.value):
+        return
+    claim = rt.store.claim(claim_id)
+    order = rt.orders.get(facts.order_number)
+    context = _context(rt, claim, ReplyKind.WAREHOUSE_CHECK, Decision(ClaimState.IN_REVIEW, None), "",
+                       statements=tuple(s.sentence for s in facts.statements),
+                       missing_parts=facts.missing_parts,
+                       order_lines=tuple((line.part, line.quantity) for line in order.lines) if order else ())
+    photos = [(rt.store.blobs.path(a["path"]).read_bytes(), a["content_type"])
+              for a in rt.store.attachments(claim_id) if a["is_photo"]]
+    message_id = _message_id(rt, context.claim_ref)
+    message, text = replies.build_internal(
+        rt.templates, context, sender=rt.config.bot.support_address, sender_name=rt.config.bot.support_name,
+        to=rt.config.warehouse.address, message_id=message_id, now=now, photos=photos)
+    _queue(rt, claim_id, ReplyKind.WAREHOUSE_CHECK, message_id, rt.config.warehouse.address, message, text, now)
+
+
+def _context(rt: Runtime, claim: dict, kind: ReplyKind, decision: Decision, customer_name: str,
+             **extra) -> replies.ReplyContext:
+    bot = rt.config.bot
+    return replies.ReplyContext(
+        kind=kind, claim_ref=rt.claim_ref(claim["id"]), customer_name=customer_name,
+        order_id=claim["order_id"] or "", rma_number=claim["rma_number"] or "",
+        missing=decision.missing or tuple(_missing(claim)), reasons=decision.reasons,
+        recheck_on=decision.recheck_on, company=bot.company, support_name=bot.support_name,
+        customer=claim["customer"], recognised_labs=rt.config.policy.recognised_labs, **extra,
+    )
+
+
+def _missing(claim: dict):
+    return (Evidence(m) for m in json.loads(claim["missing"] or "[]"))
+
+
+def _thread_ids(rt: Runtime, claim_id: int, first: dict | None) -> tuple[str, ...]:
+    """The customer's first mail and our earlier answers to them, oldest first, for References."""
+    ours = [r["message_id"] for r in rt.store.replies(claim_id) if r["reply_kind"] != ReplyKind.WAREHOUSE_CHECK]
+    return tuple(m for m in (first["message_id"] if first else "", *ours) if m)
+
+
+def _message_id(rt: Runtime, claim_ref: str) -> str:
+    return email.utils.make_msgid(idstring=claim_ref, domain=rt.config.bot.message_id_domain)
+
+
+def _queue(rt: Runtime, claim_id: int, kind: ReplyKind, message_id: str, to: str, message, text: str,
+           now: dt.datetime) -> None:
+    rt.store.queue_reply({
+        "claim_id": claim_id, "message_id": message_id, "reply_kind": kind.value, "to_addr": to,
+        "subject": str(message["Subject"]), "body_text": text, "raw": replies.to_bytes(message),
+        "created_at": now_iso(now),
+    })
+    rt.store.add_event(claim_id, "reply_queued", {"reply": kind.value, "to": to, "message_id": message_id}, now)

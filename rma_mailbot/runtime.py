@@ -1,0 +1,46 @@
+"""What every cycle needs, opened once per process: config, store, order book, templates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jinja2
+
+from rma_mailbot import replies
+from rma_mailbot.config import Config
+from rma_mailbot.orders import OrderBook
+from rma_mailbot.resources import templates_dir
+from rma_mailbot.store import Store
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    orders: OrderBook
+    templates: jinja2.Environment
+
+    @classmethod
+    def open(cls, config: Config) -> Runtime:
+        return cls(
+            config=config,
+            store=Store(config.bot.database, config.bot.data_dir),
+            orders=OrderBook(config.orders),
+            templates=replies.environment(config.bot.templates_dir or templates_dir()),
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+    def claim_ref(self, claim_id: int) -> str:
+        return f"{self.config.bot.claim_ref_prefix}-{claim_id:05d}"
+
+    def claim_ids_in(self, subject: str) -> list[int]:
+        pattern = rf"\b{re.escape(self.config.bot.claim_ref_prefix)}-(\d+)\b"
+        return [int(n) for n in re.findall(pattern, subject, re.IGNORECASE)]
+
+    def own_addresses(self) -> frozenset[str]:
+        """Mail from these is ours or our staff's: stored, never answered, never a claim."""
+        warehouse = self.config.warehouse.address if self.config.warehouse else ""
+        return frozenset(a.lower() for a in (self.config.bot.support_address, warehouse) if a)

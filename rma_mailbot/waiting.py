@@ -1,0 +1,61 @@
+"""Claims that wait: decided again when their delivery date passes, reminded, and closed.
+
+Run by every poll and by the daemon, each claim in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from rma_mailbot.decisions import decide_claim, queue_reply, respond
+from rma_mailbot.models import ClaimState, Decision, ReplyKind
+from rma_mailbot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def run_timers(rt: Runtime, now: dt.datetime) -> list[int]:
+    """Every waiting claim whose time has come; returns the ids of the claims touched."""
+    return recheck_due(rt, now) + remind_and_close(rt, now)
+
+
+def recheck_due(rt: Runtime, now: dt.datetime) -> list[int]:
+    """Claims waiting on delivery whose date has passed are decided again, on today's date."""
+    today = now.astimezone(rt.config.tz).date()
+    touched = []
+    for claim in rt.store.due_for_recheck(today):
+        with rt.store.transaction():
+            rt.store.add_event(claim["id"], "recheck", {"why": f"regular shipping days ended {claim['recheck_on']}"},
+                               now)
+            facts = rt.store.claim_facts(claim["id"])
+            decision = decide_claim(rt, claim, facts, today, now, None)
+            if decision.state is not ClaimState.AWAITING_DELIVERY:  # still waiting: nothing new to say
+                respond(rt, claim["id"], decision, facts, now)
+        log.info("claim %s decided again after its delivery date: %s", rt.claim_ref(claim["id"]), decision.state)
+        touched.append(claim["id"])
+    return touched
+
+
+def remind_and_close(rt: Runtime, now: dt.datetime) -> list[int]:
+    """One reminder after policy.reminder_after_days without an answer; closed after policy.close_after_days."""
+    rules = rt.config.policy
+    touched = []
+    for claim in rt.store.waiting_since(now - dt.timedelta(days=rules.reminder_after_days)):
+        asked = dt.datetime.fromisoformat(claim["asked_at"])
+        waiting = Decision(ClaimState.AWAITING_EVIDENCE, None)
+        with rt.store.transaction():
+            if now - asked >= dt.timedelta(days=rules.close_after_days):
+                rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None)
+                rt.store.add_event(claim["id"], "closed", {"why": f"no answer for {rules.close_after_days} days"},
+                                   now)
+                queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.CLOSED)
+            elif not claim["reminded_at"]:
+                rt.store.set_claim(claim["id"], now, reminded_at=now.isoformat(timespec="seconds"))
+                rt.store.add_event(claim["id"], "reminder", {"why": f"no answer for {rules.reminder_after_days} days"},
+                                   now)
+                queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.REMINDER)
+            else:
+                continue
+        touched.append(claim["id"])
+    return touched
