@@ -15,13 +15,9 @@ from rma_mailbot import replies
 from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
 from rma_mailbot.policy import decide
 from rma_mailbot.runtime import Runtime
-from rma_mailbot.store import checks_to_list
+from rma_mailbot.store import checks_to_list, iso
 
 log = logging.getLogger(__name__)
-
-
-def now_iso(now: dt.datetime) -> str:
-    return now.isoformat(timespec="seconds")
 
 
 def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: dt.datetime,
@@ -85,7 +81,7 @@ def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime
     message, text = replies.build(rt.templates, context, envelope, message_id=message_id, now=now)
     _queue(rt, claim_id, context.kind, message_id, claim["customer"], message, text, now)
     if context.kind in (ReplyKind.ASK_EVIDENCE,):
-        rt.store.set_claim(claim_id, now, asked_at=now_iso(now), reminded_at=None)
+        rt.store.set_claim(claim_id, now, asked_at=iso(now), reminded_at=None)
 
 
 def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt.datetime) -> None:
@@ -141,6 +137,6 @@ def _queue(rt: Runtime, claim_id: int, kind: ReplyKind, message_id: str, to: str
     rt.store.queue_reply({
         "claim_id": claim_id, "message_id": message_id, "reply_kind": kind.value, "to_addr": to,
         "subject": str(message["Subject"]), "body_text": text, "raw": replies.to_bytes(message),
-        "created_at": now_iso(now),
+        "created_at": iso(now),
     })
     rt.store.add_event(claim_id, "reply_queued", {"reply": kind.value, "to": to, "message_id": message_id}, now)

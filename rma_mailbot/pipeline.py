@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
-from rma_mailbot.decisions import decide_claim, follow_up, now_iso, respond
+from rma_mailbot.decisions import decide_claim, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
 from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport
@@ -22,6 +22,7 @@ from rma_mailbot.outbox import deliver_pending
 from rma_mailbot.parse import parse, strip_own_words
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
+from rma_mailbot.store import iso
 from rma_mailbot.waiting import run_timers
 
 __all__ = ["Progress", "Runtime", "ingest", "poll_once"]
@@ -118,7 +119,7 @@ def _message_row(rt: Runtime, mail: IncomingMail, key: str, **fields) -> int | N
     digest, raw_path = rt.store.blobs.put(mail.raw, ".eml")
     row = rt.store.insert_message({
         "message_key": key, "sha256": digest, "received_at": mail.received_at.isoformat(), "raw_path": raw_path,
-        "size": len(mail.raw), "created_at": now_iso(fields.pop("now")), **fields,
+        "size": len(mail.raw), "created_at": iso(fields.pop("now")), **fields,
     })
     rt.store.add_location(mail.ref, row)
     _advance_watermark(rt, mail)

@@ -90,8 +90,9 @@ class OutboxState:
     FAILED = "failed"
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+def iso(moment: dt.datetime) -> str:
+    """Stored times are UTC, so that they compare as text whatever zone the clock reports."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def atomic_write(target: Path, data: bytes) -> None:
@@ -223,7 +224,7 @@ class Store:
         return self.db["claims"].insert({
             "kind": ClaimKind.UNKNOWN.value, "state": ClaimState.IN_REVIEW.value, "customer": customer,
             "claim_date": claim_date.isoformat(), "photos": 0, "missing": "[]", "reasons": "[]", "checks": "[]",
-            "facts": json.dumps(facts_to_dict(ClaimFacts())), "created_at": _iso(now), "updated_at": _iso(now),
+            "facts": json.dumps(facts_to_dict(ClaimFacts())), "created_at": iso(now), "updated_at": iso(now),
         }).last_pk
 
     def record_decision(self, claim_id: int, facts: ClaimFacts, order_id: str | None, decision: Decision,
@@ -235,7 +236,7 @@ class Store:
             "checks": json.dumps(checks_to_list(decision)),
             "photos": len(facts.photos), "facts": json.dumps(facts_to_dict(facts)),
             "recheck_on": decision.recheck_on.isoformat() if decision.recheck_on else None,
-            "updated_at": _iso(now),
+            "updated_at": iso(now),
         }
         if rma_number:
             update["rma_number"] = rma_number
@@ -244,7 +245,7 @@ class Store:
         self.db["claims"].update(claim_id, update)
 
     def set_claim(self, claim_id: int, now: dt.datetime, **fields) -> None:
-        self.db["claims"].update(claim_id, {**fields, "updated_at": _iso(now)})
+        self.db["claims"].update(claim_id, {**fields, "updated_at": iso(now)})
 
     def claim_facts(self, claim_id: int) -> ClaimFacts:
         return facts_from_dict(json.loads(self.claim(claim_id)["facts"] or "{}"))
@@ -252,7 +253,7 @@ class Store:
     def waiting_since(self, asked_before: dt.datetime) -> list[dict]:
         """Claims waiting for the customer's evidence since before the given moment."""
         return list(self.db.query("select * from claims where state = ? and asked_at < ? order by id",
-                                  [ClaimState.AWAITING_EVIDENCE.value, _iso(asked_before)]))
+                                  [ClaimState.AWAITING_EVIDENCE.value, iso(asked_before)]))
 
     def due_for_recheck(self, today: dt.date) -> list[dict]:
         return list(self.db.query("select * from claims where state = ? and recheck_on < ? order by id",
@@ -275,7 +276,7 @@ class Store:
 
     def add_event(self, claim_id: int | None, kind: str, detail: dict, now: dt.datetime,
                   message_row: int | None = None) -> None:
-        self.db["events"].insert({"claim_id": claim_id, "message": message_row, "at": _iso(now), "kind": kind,
+        self.db["events"].insert({"claim_id": claim_id, "message": message_row, "at": iso(now), "kind": kind,
                                   "detail": json.dumps(detail, ensure_ascii=False)})
 
     def events(self, claim_id: int) -> list[dict]:
@@ -302,7 +303,7 @@ class Store:
                 "update outbox set state = ?, last_error = ?, attempts = attempts + ?,"
                 " sent_at = coalesce(?, sent_at) where id = ?",
                 [state, error, int(state == OutboxState.SENDING),
-                 _iso(now) if state == OutboxState.SENT else None, reply_id])
+                 iso(now) if state == OutboxState.SENT else None, reply_id])
 
     def counts(self) -> dict[str, int]:
         return {row["state"]: row["n"] for row in self.db.query("select state, count(*) n from claims group by state")}

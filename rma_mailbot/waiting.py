@@ -11,6 +11,7 @@ import logging
 from rma_mailbot.decisions import decide_claim, queue_reply, respond
 from rma_mailbot.models import ClaimState, Decision, ReplyKind
 from rma_mailbot.runtime import Runtime
+from rma_mailbot.store import iso
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def remind_and_close(rt: Runtime, now: dt.datetime) -> list[int]:
                                    now)
                 queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.CLOSED)
             elif not claim["reminded_at"]:
-                rt.store.set_claim(claim["id"], now, reminded_at=now.isoformat(timespec="seconds"))
+                rt.store.set_claim(claim["id"], now, reminded_at=iso(now))
                 rt.store.add_event(claim["id"], "reminder", {"why": f"no answer for {rules.reminder_after_days} days"},
                                    now)
                 queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.REMINDER)

@@ -204,3 +204,36 @@ def test_claim_reference_in_subject_joins_only_the_senders_own_claim(bot):
     assert len(bot.claims()) == 2
     assert bot.rt.store.claim(alice["id"])["state"] == "in_review"
     assert bot.rt.store.claim(carol["id"])["state"] == "approved"
+
+
+def test_waiting_claim_is_reminded_once_then_closed_and_reopened_by_an_answer(bot):
+    bot.deliver(claim_mail("alice@example.net", "SO-200001 short", "5 pcs of LM2596S are missing from SO-200001."))
+    bot.poll()
+    [claim] = bot.claims()
+    assert claim["state"] == "awaiting_evidence"
+
+    def kinds():
+        return [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])]
+
+    day = dt.timedelta(days=1)
+    bot.poll(now=bot.now + 4 * day)
+    assert kinds() == ["ask_evidence"]
+    bot.poll(now=bot.now + 5 * day + dt.timedelta(minutes=1))
+    assert kinds() == ["ask_evidence", "reminder"]
+    bot.poll(now=bot.now + 6 * day)
+    assert kinds() == ["ask_evidence", "reminder"]  # one reminder, not one per poll
+    bot.poll(now=bot.now + 14 * day + dt.timedelta(minutes=1))
+    assert kinds() == ["ask_evidence", "reminder", "closed"]
+    assert bot.rt.store.claim(claim["id"])["state"] == "closed"
+    closing = bot.rt.store.replies(claim["id"])[-1]
+    assert "reopen" in closing["body_text"]
+
+    later = bot.now + 20 * day
+    bot.deliver(claim_mail("alice@example.net", f"Re: {closing['subject']}",
+                           "We received all boxes and emptied every box. Photos attached.", photos=1,
+                           in_reply_to=closing["message_id"]), at=later)
+    bot.poll(now=later)
+    assert bot.rt.store.claim(claim["id"])["state"] == "in_review"
+    events = [e["kind"] for e in bot.rt.store.events(claim["id"])]
+    assert events.index("closed") < events.index("reopened")
+    assert len(bot.claims()) == 1

@@ -90,6 +90,23 @@ BODIES = [
     ("wrong_sender", context(ReplyKind.WRONG_SENDER, reasons=(Reason.SENDER_NOT_ORDER_OWNER,)),
      ["CLM-00001", "email address the order was placed with"], ["SO104233", "RMA-2025-00042", "jane@"]),
     ("no_name_greeting", context(ReplyKind.IN_REVIEW, customer_name=""), ["Hello,"], ["Dear"]),
+    ("ask_evidence_names_recognised_labs",
+     context(ReplyKind.ASK_EVIDENCE, missing=(Evidence.QUALITY_REPORT,), reasons=(Reason.REPORT_LAB_UNRECOGNIZED,),
+             recognised_labs=("SGS", "Intertek")),
+     ["We recognise reports from: SGS, Intertek.", CLAUSES[Reason.REPORT_LAB_UNRECOGNIZED]], []),
+    ("ask_evidence_labs_only_for_reports",
+     context(ReplyKind.ASK_EVIDENCE, missing=(Evidence.PARCEL_PHOTOS,), recognised_labs=("SGS",)),
+     [EVIDENCE_HELP[Evidence.PARCEL_PHOTOS]], ["We recognise reports"]),
+    ("declined_delivery_failed_customer", context(ReplyKind.DECLINED, reasons=(Reason.DELIVERY_FAILED_CUSTOMER,)),
+     [CLAUSES[Reason.DELIVERY_FAILED_CUSTOMER], "CLM-00001"], ["RMA-2025-00042"]),
+    ("rma_confirmed_quality", context(ReplyKind.RMA_CONFIRMED, reasons=(Reason.REPORT_REQUIRED,)),
+     ["RMA-2025-00042", "except for defective products", "no substitution", "prepaid"],
+     [CLAUSES[Reason.CUSTOMER_PAYS_FEES]]),  # a defect is not the customer's error
+    ("reminder", context(ReplyKind.REMINDER, missing=(Evidence.BOXES_EMPTIED, Evidence.PARCEL_PHOTOS)),
+     ["reminder", EVIDENCE_HELP[Evidence.BOXES_EMPTIED], EVIDENCE_HELP[Evidence.PARCEL_PHOTOS], "reopen"],
+     [EVIDENCE_HELP[Evidence.ORDER_NUMBER]]),
+    ("closed", context(ReplyKind.CLOSED, missing=(Evidence.QUALITY_REPORT,)),
+     ["closed", "reopen the claim", "answer this mail", EVIDENCE_HELP[Evidence.QUALITY_REPORT]], ["RMA-2025-00042"]),
 ]
 
 
@@ -110,6 +127,25 @@ def test_every_reply_kind_has_a_template():
     rendered = {kind for kind in ReplyKind
                 if replies.render_text(ENV, context(kind, missing=(Evidence.ORDER_NUMBER,), recheck_on=RECHECK))}
     assert rendered == set(ReplyKind)
+
+
+def test_warehouse_check_mail_carries_the_evidence_and_photos():
+    ctx = context(ReplyKind.WAREHOUSE_CHECK, customer="jane@customer.example",
+                  statements=("We received all 3 boxes.", "3 pcs of LM2596S are missing."),
+                  missing_parts=(("LM2596S", 3),), order_lines=(("LM2596S", 40), ("NE555P", 100)))
+    photo = (b"\xff\xd8\xff\xe0fake-jpeg", "image/jpeg")
+    message, text = replies.build_internal(ENV, ctx, sender="support@kst.example", sender_name="KST Returns Desk",
+                                           to="warehouse@kst.example", message_id=REPLY_ID, now=NOW,
+                                           photos=[photo, photo])
+    parsed = reparse(message)
+    assert parsed["To"].addresses[0].addr_spec == "warehouse@kst.example"
+    assert "[CLM-00001]" in parsed["Subject"] and "SO104233" in parsed["Subject"]
+    assert parsed["Auto-Submitted"] == "auto-generated" and parsed["In-Reply-To"] is None
+    for phrase in ("> We received all 3 boxes.", "3 x LM2596S", "40 x LM2596S", "100 x NE555P",
+                   "jane@customer.example", "packing pictures and video"):
+        assert phrase in text, phrase
+    names = [part.get_filename() for part in parsed.iter_attachments()]
+    assert names == ["CLM-00001-photo-1.jpeg", "CLM-00001-photo-2.jpeg"]
 
 
 MISSING_SETS = [
