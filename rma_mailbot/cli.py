@@ -119,7 +119,7 @@ def claims(ctx: click.Context, as_json: bool, state: str | None) -> None:
     from rma_mailbot.views import claim_json, claims_table
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir)
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
     rows = [claim_json(row, config.bot.claim_ref_prefix) for row in store.claims(state)]
     store.close()
     click.echo(json.dumps(rows, indent=2) if as_json else claims_table(rows) if rows else "no claims")
@@ -136,12 +136,40 @@ def show(ctx: click.Context, claim: str, as_json: bool) -> None:
     from rma_mailbot.views import claim_detail, claim_id_from, detail_text
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir)
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
     try:
         detail = claim_detail(store, claim_id_from(claim), config.bot.claim_ref_prefix)
     finally:
         store.close()
     click.echo(json.dumps(detail, indent=2, ensure_ascii=False) if as_json else detail_text(detail))
+
+
+@cli.command()
+@click.option("--config", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="The config whose rules (policy, order book) to try; default: the current config.")
+@click.option("--json", "as_json", is_flag=True, help="The changes as JSON.")
+@click.pass_context
+@clean_errors
+def replay(ctx: click.Context, rules_file: str | None, as_json: bool) -> None:
+    """Decide every stored claim again under other rules; show what would change. Changes nothing."""
+    from rma_mailbot.replay import replay as run_replay
+    from rma_mailbot.store import Store
+    from rma_mailbot.views import replay_text
+
+    rules = config_module.load(rules_file) if rules_file else None
+    main_path = config_module.config_path(ctx.obj["config"])
+    config = config_module.load(main_path) if rules is None or ctx.obj["config"] or main_path.exists() else rules
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
+    try:
+        report = run_replay(store, rules or config, config.bot.claim_ref_prefix)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"decided": report.decided, "skipped": report.skipped, "changes": [
+            {"id": c.claim_id, "ref": c.ref, "judged_on": c.judged_on, "old": c.old.__dict__, "new": c.new.__dict__}
+            for c in report.changes]}, indent=2))
+    else:
+        click.echo(replay_text(report))
 
 
 @cli.command("check-config")

@@ -55,7 +55,7 @@ def follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, mes
     if state is ClaimState.REJECTED:
         decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW,
                             reasons=tuple(Reason(r) for r in json.loads(claim["reasons"] or "[]")))
-        rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now)
+        rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now, decided_by="follow_up")
         rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
                                                      "why": "the customer answered a declined claim"}, now, message_row)
         return decision

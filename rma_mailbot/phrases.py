@@ -2,6 +2,9 @@
 
 English first; German, French, Spanish and Chinese phrasings serve a global distributor. Every
 pattern here has rows in tests/test_extract.py and tests/test_phrases.py.
+
+Patterns are compiled with re.VERBOSE where they are long: whitespace in them is layout, a real
+space is written `\\s`, and `#` starts a comment (except inside a character class).
 """
 
 from __future__ import annotations
@@ -10,69 +13,304 @@ import re
 
 from rma_mailbot.models import ClaimKind, Evidence
 
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
-NEGATION = re.compile(
-    r"\b(not|no|never|none|neither|nor|haven'?t|hasn'?t|hadn'?t|didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|"
-    r"wasn'?t|weren'?t|cannot|can'?t|couldn'?t|only|nicht|kein\w*|pas|jamais|ningún|ninguna|nunca)\b|[没未不]",
+_IX = re.IGNORECASE | re.VERBOSE
+_APOS = "['’]"  # mail clients turn "don't" into "don’t"
+
+# "order no. 104233", "3 pcs. of LM2596S" end no sentence. Python needs each lookbehind fixed-width,
+# hence one per abbreviation.
+_ABBREVIATIONS = ("no", "nr", "pc", "pcs", "qty", "stk", "ca", "approx", "vs", "e.g", "i.e", "ref", "art")
+SENTENCE_END = re.compile(
+    "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS) + r"(?<=[.!?])\s+"
+    r"|(?<=[。！？])\s*"  # Chinese runs on without a space after the full stop
+    r"|\n+",
     re.IGNORECASE,
 )
+
+# Negation is looked for only in the clause that holds a statement (see extract._affirmed): in
+# "no problem, all boxes arrived" the "no" belongs to another clause.
+CLAUSE_BREAK = re.compile(r"""
+      [,;:()]  |  \s[-–—]\s
+    | \b(?:but|however|although|though|aber|jedoch|mais|cependant|pero|aunque|sin\s+embargo)\b
+    | [，；：、（）] | 但是? | 不过 | 可是
+""", _IX)
+
+NEGATION = re.compile(rf"""
+      \b(?:not|never|none|neither|nor|cannot|only|yet\s+to)\b
+    | \w+n{_APOS}t\b                                     # didn't, haven't, won't
+    | \bno\b(?!\.|\s*[#:]?\s*\d)                         # but not "order no. 104233" / "no 5"
+    | \b(?:nicht|nie|niemals|kein\w*|nur)\b              # German puts "nicht" late: it falls inside the match
+    | \b(?:ne|pas|jamais|aucun\w*|seul\w*)\b | \bn{_APOS}(?=\w)   # French "n'avons pas"
+    | \b(?:nunca|jamás|ningun\w*|ningún|s[óo]lo|solamente|tampoco)\b
+    | 并非 | [没未不] | 只(?!是) | 仅
+""", _IX)
+
+# A keyword said in the negative is no claim: "the parts are not defective", "nothing else is missing".
+# One fixed-width lookbehind per phrase, as Python requires.
+_UNSAID = "".join(rf"(?<!\b{w}\s)" for w in (
+    "not", "no", "never", "none", "nothing", r"nothing\sis", r"nothing\swas", r"nothing\selse\sis",
+    r"none\sare", r"none\swere", r"not\sa", "nicht", "kein", "keine", "pas",
+))
 
 # First match wins, so the most specific kinds come first.
 KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
-    (ClaimKind.QUALITY, re.compile(
-        r"\b(defect\w*|faulty|broken|damaged|fake|counterfeit|non[- ]?original|not original|not genuine|"
-        r"(does|do|did)\s?n[o']t work|not working|dead on arrival|doa|quality (problem|issue)|"
-        r"defekt|gefälscht|défectueux|contrefa\w+|defectuos[oa]|falsificad[oa])\b|质量|假货|有缺陷", re.IGNORECASE)),
-    (ClaimKind.MISSING_ITEMS, re.compile(
-        r"\b(missing|short[- ]?shipped|not (in|inside) the (box|parcel|package)|fehl(en|t|ende)|manquant\w*|"
-        r"falta\w*)\b|received \d+ (of|out of) \d+|缺少|少了", re.IGNORECASE)),
-    (ClaimKind.NON_RECEIPT, re.compile(
-        r"\b(not (yet )?(received|arrived|delivered)|(never|still not|hasn'?t|has not|have not|haven'?t) "
-        r"(been )?(received|arrived|delivered|got)|did(n'?t| not) (arrive|receive|get)|where is my "
-        r"(order|parcel|package)|nicht (angekommen|erhalten|geliefert)|pas (reçu|arrivé)|no (he )?recibido|"
-        r"no ha llegado)\b|没有收到|未收到", re.IGNORECASE)),
-    (ClaimKind.RETURN, re.compile(
-        r"\b(ordered (it |them )?(by mistake|wrongly|in error)|wrong part (ordered|number)|"
-        r"no longer need(ed)?|not needed|don'?t need|do not need|want to return|would like to return|"
-        r"return (it|them|the (parts|items|order))|zurückschicken|zurücksenden|retourner|devolver)\b|退货",
-        re.IGNORECASE)),
+    (ClaimKind.QUALITY, re.compile(rf"""
+        {_UNSAID}\b(?:defect\w* | faulty | broken | damaged | fake | counterfeit\w* | malfunction\w*
+                   | knock-?offs? | refurbished | dead\s+on\s+arrival | doa
+                   | (?:poor|bad|low)\s+quality | (?:quality|qc)\s+(?:problem|issue|complaint)s?
+                   | out\s+of\s+spec\w* | burn(?:t|ed)\s+out | stopped\s+working
+                   | failed\s+(?:the\s+|our\s+)?(?:test|testing|inspection|incoming\s+inspection))\b
+      | \bnon[-\s]?original\b | \bnot\s+(?:original|genuine|authentic)\b
+      | (?:\bnot|\bcannot|n{_APOS}t|\bnever)\s+(?:work|function|power\s+(?:on|up))\w*   # doesn't work
+      # German
+      | {_UNSAID}\b(?:defekt\w* | gefälscht\w* | fälschung\w* | fehlerhaft\w* | kaputt
+                   | qualitätsm[aä]ngel\w* | qualitätsproblem\w*)\b
+      | \bfunktionier\w*\s+nicht\b | \bnicht\s+original\b | \bkeine\s+original\w*
+      # French
+      | {_UNSAID}\b(?:défectueu\w+ | contrefa\w+ | faux | fausses? | en\s+panne)
+      | \bne\s+fonctionne\w*\s+pas\b | \bpas\s+d{_APOS}origine\b | \bproblème\s+de\s+qualité\b
+      # Spanish
+      | \b(?:defectuos\w+ | falsificad\w+ | averiad\w+ | falsos | falsas)\b
+      | \bno\s+funciona\w*\b | \bno\s+(?:son|es)\s+original\w*\b | \bproblema\s+de\s+calidad\b
+      # Chinese
+      | 质量问题 | 质量有问题 | 假货 | 假的 | 有缺陷 | 不工作 | 不能用 | 无法使用 | 坏了 | 翻新 | 不是原装 | 非原装 | 次品
+    """, _IX)),
+    # A whole parcel gone missing is a non-receipt, not missing items: checked before MISSING_ITEMS.
+    (ClaimKind.NON_RECEIPT, re.compile(r"""
+        \b(?:parcel|package|shipment|delivery|consignment)\s+(?:is|was|went|has\s+gone|seems\s+to\s+be|got)
+          \s+(?:missing|lost)\b(?=\s*(?:$|[.,;!?]|in\s+transit|since|for\b))
+      | \blost\s+(?:in\s+transit|in\s+the\s+post|by\s+the\s+(?:courier|carrier))
+    """, _IX)),
+    (ClaimKind.MISSING_ITEMS, re.compile(rf"""
+        {_UNSAID}\b(?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b
+      | \bshort[-\s]?(?:shipped|shipment|delivery|delivered)\b | \bshipped\s+short\b | \bshort\s+by\s+\d
+      | \b(?:received|got|delivered)\s+(?:only\s+)?\d+\s*\w*\s+(?:of|out\s+of|instead\s+of|rather\s+than)\s+\d+
+      | \b(?:received|got)\s+(?:fewer|less|only\s+\d+)\b | \bfewer\s+(?:parts|pieces|pcs|items|units)\b
+      | \bnot\s+(?:in|inside)\s+the\s+(?:box|parcel|package|shipment)
+      | \bquantity\s+(?:is\s+|was\s+)?(?:short|wrong|incorrect|less)\b
+      | \bincomplete\s+(?:order|shipment|delivery)\b
+      | \b(?:order|shipment|delivery|lieferung|sendung|commande|livraison|pedido|envío)
+          \s+(?:is\s+|was\s+|ist\s+|war\s+|est\s+|está\s+|estaba\s+)?(?:incomplet\w*|unvollständig)
+      | \bunvollständige\w*\s+(?:lieferung|sendung)\b | \bzu\s+wenig\b
+      | 缺少 | 少了 | 缺了 | 少发 | 漏发 | 数量不[足对]
+    """, _IX)),
+    (ClaimKind.NON_RECEIPT, re.compile(rf"""
+        (?:\bnot|n{_APOS}t|\bnever|\bstill\s+not)\s+(?:yet\s+|even\s+)?(?:been\s+)?
+          (?:received|arrived|delivered|arrive|receive|come|came|showed\s+up|turned\s+up)\b
+      | \b(?:did|have|has)(?:\s+not|n{_APOS}t)\s+(?:yet\s+)?(?:get|got|gotten)\b
+      | \bwhere\s+is\s+(?:my|our|the)\s+(?:order|parcel|package|shipment|delivery)
+      | \bwhen\s+will\s+(?:my|our|the)\s+(?:order|parcel|package|shipment)\s+(?:arrive|be\s+delivered)
+      | \bnothing\s+(?:has\s+)?(?:arrived|been\s+delivered|came)
+      | \bstill\s+waiting\s+(?:for|on)\s+(?:my|our|the)\s+(?:order|parcel|package|shipment|delivery)
+      | \btracking\b[^.,;]{{0,30}}?\b(?:shows?|says|has)\s+(?:nothing|no\s+(?:update|movement|information|progress|scan))
+      | \bno\s+tracking\s+(?:updates?|information|movement)
+      | \btracking\s+(?:has\s+not|hasn{_APOS}t|not)\s+(?:been\s+)?updated
+      | \b(?:stuck|still)\s+in\s+(?:transit|customs)\b
+      # German
+      | \bnicht\s+(?:angekommen|erhalten|geliefert|zugestellt|eingetroffen)\b | \bnie\s+angekommen\b
+      | \bwo\s+(?:ist|bleibt)\s+(?:meine|unsere|mein|unser)\s+(?:bestellung|lieferung|sendung|paket)\b
+      # French
+      | \b(?:pas|jamais)\s+(?:encore\s+)?(?:reçu|arrivé|été\s+livré)\w* | \boù\s+est\s+(?:ma|mon|notre)\s+(?:commande|colis|livraison)
+      # Spanish
+      | \bno\s+(?:(?:he|hemos|ha|han)\s+)?(?:recibido|llegado)\b | \bno\s+(?:llegó|llegaron|recibí|recibimos)\b
+      | \bnunca\s+(?:llegó|llegaron|recibí\w*)\b | \bdónde\s+está\s+(?:mi|nuestro)\s+(?:pedido|paquete|envío)
+      # Chinese
+      | 没有?收到 | 未收到 | 还没有?到 | 没到 | (?:订单|包裹|快递|货)在哪 | 查不到物流 | 物流(?:没有|没|未)更新
+    """, _IX)),
+    (ClaimKind.RETURN, re.compile(rf"""
+        \bordered\s+(?:it\s+|them\s+|this\s+|these\s+|the\s+\w+\s+)?(?:by\s+mistake|wrongly|in\s+error|accidentally|by\s+accident)
+      | \b(?:ordered|bought|purchased|selected)\s+(?:the\s+|a\s+)?wrong\b
+      | \bwrong\s+(?:part|item|part\s+number|quantity|package|version)\s+(?:was\s+)?ordered\b
+      | \bmistake\s+(?:in|with|on)\s+(?:my|our|the)\s+order\b
+      | \bno\s+longer\s+need(?:ed|s)?\b | \bnot\s+needed\b | \b(?:don{_APOS}t|do\s+not)\s+need\b
+      | \b(?:want|would\s+like|wish|like|need)\s+to\s+(?:return|send\s+(?:\w+\s+){{0,3}}?back)\b
+      | \b(?:can|could|may)\s+(?:i|we)\s+(?:return|send\s+(?:\w+\s+){{0,3}}?back)\b
+      | \bsend\s+(?:it|them|(?:the|these|those)\s+\w+)\s+back\b
+      | \bcancel\w*\s+(?:and|&)\s+return\b
+      | \breturn\s+(?:it|them|the\s+(?:parts|items|order|goods|components|chips)|for\s+(?:a\s+)?refund)\b
+      | \bproject\s+(?:was\s+|has\s+been\s+)?cancell?ed\b
+      # German
+      | \b(?:zurückschicken|zurücksenden|zurückgeben|retournieren|rücksendung)\b
+      | \b(?:versehentlich|irrtümlich|aus\s+versehen|falsch)\s+bestellt\b
+      | \bnicht\s+mehr\s+(?:benötigt|gebraucht)\b | \bbrauch\w*\s+(?:\w+\s+){{0,3}}?nicht\s+mehr\b
+      # French
+      | \b(?:retourner|renvoyer)\b | \bcommandé\w*\s+par\s+erreur\b | \bplus\s+besoin\b
+      # Spanish
+      | \b(?:devolver|devoluci[óo]n)\b | \b(?:pedid|comprad|ordenad)\w*\s+por\s+(?:error|equivocaci[óo]n)
+      | \bya\s+no\s+(?:l[oa]s\s+)?necesit\w*
+      # Chinese
+      | 退货 | 退回 | 买错 | 订错 | 下错单 | 不需要了 | 不再需要
+    """, _IX)),
 )
+
+_NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten)"
+_BOX = r"(?:box(?:es)?|parcels?|packages?|cartons?|cases|crates)"
+_BOX_DE = r"(?:\w*kartons?|\w*pakete?|päckchen|packstücke?|kisten?|schachteln?|boxen|sendungen)"
+_BOX_FR = r"(?:colis|cartons?|boîtes?|boites?|paquets?|caisses?)"
+_BOX_ES = r"(?:cajas?|paquetes?|bultos?|cartones|cartón|envíos?)"
+_BOX_ZH = r"(?:箱子|包裹|纸箱|快递|货箱|箱)"
 
 STATEMENT_PATTERNS: tuple[tuple[Evidence, re.Pattern[str]], ...] = (
-    (Evidence.ALL_BOXES_RECEIVED, re.compile(
-        r"\b(received|got|have|arrived)\b.{0,30}\b(all|both|every|each)\b.{0,20}\b(boxes|box|parcels?|"
-        r"packages?|cartons?)\b|\b(all|both)( \w+){0,2} (boxes|parcels|packages|cartons)\b.{0,30}\b(arrived|"
-        r"received|came|delivered)\b|alle (pakete|kartons) (sind )?(erhalten|angekommen)",
-        re.IGNORECASE)),
-    (Evidence.BOXES_EMPTIED, re.compile(
-        r"\b(emptied|unpacked|went through|searched|checked)\b.{0,40}\b(box(es)?|parcels?|packages?|"
-        r"packing|packaging|material|cartons?)\b|\b(boxes|box|parcels?|packages?|cartons?)\b.{0,30}\b"
-        r"(fully |completely )?(emptied|unpacked)\b|(vollständig )?geleert",
-        re.IGNORECASE)),
+    (Evidence.ALL_BOXES_RECEIVED, re.compile(rf"""
+        # "we received all 3 boxes", "I got every box", "we have both cartons"
+        \b(?:received|got|gotten|collected|delivered|have|has)\s+(?:(?:now|indeed|already|actually)\s+)?
+          (?:all|both|every|each)\s+(?:(?:of\s+)?(?:the|our|your|my|those|these)\s+)?(?:{_NUMBER}\s+)?
+          (?:of\s+the\s+)?{_BOX}\b
+          (?!\s+(?:except|apart\s+from|besides|minus|save)\b|\s+but\s+{_NUMBER}\b|\s+but\s+one\b)
+        # "both cartons arrived", "all packages were delivered"
+      | \b(?:all|both|every|each)\s+(?:(?:of\s+)?(?:the|our|my)\s+)?(?:{_NUMBER}\s+)?{_BOX}\b[^.,;]{{0,30}}?
+          \b(?:arrived|received|came|delivered|are\s+here|turned\s+up|showed\s+up)\b
+        # "the two boxes arrived", but not "one of the two boxes arrived"
+      | (?<!\bof\s)\bthe\s+{_NUMBER}\s+{_BOX}\s+[^.,;]{{0,20}}?\b(?:arrived|were\s+delivered|came)\b
+        # "3/3 boxes", "3 of 3 cartons"
+      | \b(?P<boxes>\d+)\s*(?:/|of|out\s+of)\s*(?P=boxes)\s+{_BOX}\b
+      # German
+      | \b(?:alle|beide|sämtliche)\s+(?:(?:\d+|zwei|drei|vier|fünf)\s+)?{_BOX_DE}\b[^.,;]{{0,30}}?
+          \b(?:erhalten|bekommen|angekommen|eingetroffen|geliefert|zugestellt|da)\b
+      | \b(?:erhielten|erhielt|bekamen|bekam)\s+(?:alle|beide|sämtliche)\s+(?:\w+\s+)?{_BOX_DE}\b
+      # French
+      | \b(?:reçu|eu|récupéré)\s+(?:tous|toutes|les\s+deux)\s+(?:les\s+)?(?:\d+\s+|deux\s+|trois\s+)?{_BOX_FR}
+      | \b(?:tous|toutes|les\s+deux)\s+(?:les\s+)?(?:\d+\s+)?{_BOX_FR}\b[^.,;]{{0,30}}?\b(?:arrivé|reçu|livré)e?s?\b
+      # Spanish
+      | \b(?:recibimos|recibí|recibido|llegaron|tenemos)\s+(?:todas\s+las|todos\s+los|las\s+dos|los\s+dos|ambas|ambos)
+          \s+(?:\d+\s+)?{_BOX_ES}
+      | \b(?:todas\s+las|todos\s+los|las\s+dos|los\s+dos|ambas|ambos)\s+(?:\d+\s+)?{_BOX_ES}\b[^.,;]{{0,30}}?
+          \b(?:llegaron|llegado|recibid[oa]s|entregad[oa]s)\b
+      # Chinese: a count needs 都/全 ("两个箱子都收到了"); 所有/全部 say "all" already
+      | (?:所有|全部)的?{_BOX_ZH}[^，。,;；]{{0,4}}?(?:收到|到了|到齐|送达|签收)
+      | (?:两|\d+|[二三四五六七八九十]+)个{_BOX_ZH}(?:都|全|均|全部)(?:已经?)?(?:收到|到了|到齐|送达|签收)
+      | 收到了?(?:所有|全部)的?{_BOX_ZH} | {_BOX_ZH}(?:都|全部|均)?(?:已经?)?到齐
+    """, _IX)),
+    (Evidence.BOXES_EMPTIED, re.compile(rf"""
+        \b(?:emptied|unpacked|unboxed|cleared\s+out)\b[^.,;]{{0,30}}?\b(?:{_BOX}|shipment|contents)\b
+      | \b(?:checked|searched|inspected|examined|(?:went|gone|looked|sifted)\s+through)\b[^.,;]{{0,30}}?
+          \b(?:packing(?!\s+(?:list|slip|note))|packaging|filler|padding|foam|bubble\s+wrap|dunnage
+             |(?:all|every|each|both)\s+(?:(?:of\s+)?the\s+)?(?:{_NUMBER}\s+)?{_BOX}\b)
+      | \b{_BOX}\b[^.,;]{{0,30}}?\b(?:emptied|unpacked|searched|gone\s+through)\b
+      | \b{_BOX}\s+(?:are|is)\s+(?:now\s+)?(?:completely\s+|totally\s+|fully\s+)?empty\b
+      | \btook\s+everything\s+out\s+of\s+(?:the|every|each|all|both)\b
+      # German
+      | \b{_BOX_DE}\b[^.,;]{{0,40}}?\b(?:geleert|entleert|ausgepackt|ausgeräumt)\b
+      | \b(?:\w*verpackung\w*|füllmaterial|packmaterial|polstermaterial)\b[^.,;]{{0,40}}?
+          \b(?:durchsucht|überprüft|kontrolliert|geprüft|durchgesehen|geleert|ausgepackt)\b
+      | \b(?:vollständig|komplett)\s+(?:geleert|entleert|ausgepackt)\b
+      # French
+      | \b(?:vid|déball)(?:é|ée|és|ées)\b[^.,;]{{0,30}}?\b{_BOX_FR}
+      | \b{_BOX_FR}\b[^.,;]{{0,30}}?\b(?:vid|déball)(?:é|ée|és|ées)\b
+      | \b(?:fouillé|vérifié|contrôlé|examiné)\b[^.,;]{{0,30}}?(?:emballage|calage|rembourrage|chaque\s+{_BOX_FR})
+      # Spanish
+      | \b(?:vaci|desempac|desempaquet)(?:amos|é|ado|ada|ados|adas|aron|ó)\b[^.,;]{{0,30}}?\b{_BOX_ES}
+      | \b{_BOX_ES}\b[^.,;]{{0,30}}?\b(?:vaciad|desempacad)[oa]s?\b
+      | \b(?:revis|inspeccion|busc)(?:amos|é|ado)\b[^.,;]{{0,30}}?(?:embalaje|relleno|cada\s+{_BOX_ES}
+          |todas\s+las\s+{_BOX_ES}|todos\s+los\s+{_BOX_ES})
+      # Chinese
+      | (?:每个|每一个|所有|全部)的?{_BOX_ZH}[^，。,;；]{{0,6}}?(?:清空|倒空|拆开检查|翻找|检查)
+      | (?:清空|倒空)了?(?:所有|每个|全部)?的?{_BOX_ZH} | {_BOX_ZH}[^，。,;；]{{0,4}}?(?:清空|倒空)
+      | (?:检查|翻找|翻查|查看)了?(?:所有|全部)?的?(?:包装材料|包装|填充物|泡沫|缓冲材料)
+    """, _IX)),
 )
 
+# Quantities. An item is "3 pcs of LM2596S", "5 x AMS1117-3.3", "3个LM2596S"; a list of items is read
+# one item at a time (extract._missing_parts re-scans the `items` group with QUANTITY_ITEM).
 PART = r"[A-Z0-9][A-Z0-9\-/.#]{2,30}"
-QUANTITY_PATTERNS = (
-    # "3 pcs of LM2596S are missing", "3x NE555 missing"
-    re.compile(rf"\b(?P<qty>\d{{1,6}})\s*(?:x|pcs\.?|pieces|units|ea|stk\.?|stück)?\s*(?:of\s+)?"
-               rf"(?P<part>{PART})\b.{{0,30}}\b(?:missing|short|fehl\w*|manquant\w*)", re.IGNORECASE),
-    # "missing: 3 pcs LM2596S", "missing 3 x LM2596S"
-    re.compile(rf"\bmissing\b\W{{0,3}}(?P<qty>\d{{1,6}})\s*(?:x|pcs\.?|pieces|units)?\s*(?:of\s+)?"
-               rf"(?P<part>{PART})\b", re.IGNORECASE),
+_DIGIT_PART = rf"(?=[A-Z\-/.#]*\d){PART}(?![A-Z0-9])"  # before its count a part number must look like one
+_UNIT = (r"(?:x|pcs?\.?|pieces?|units?|ea|reels?|rolls?|trays?|tubes?|stk\.?|stück|pi[eè]ces?|unidades?"
+         r"|piezas?|个|片|只|颗|盘)")
+_OF = rf"(?:of\s+(?:the\s+)?|de\s+|d{_APOS}|von\s+)?"
+_NOT_AN_ITEM = r"(?!\s*(?:boxes|parcels|cartons|packages)\b)"
+
+
+def _item(named: bool) -> str:
+    qty, part = (r"(?P<qty>\d{1,6})", rf"(?P<part>{PART})") if named else (r"\d{1,6}", PART)
+    return rf"(?<![A-Z0-9.\-/]){qty}\s*(?:{_UNIT}\s*)?{_OF}{part}(?![A-Z0-9])"
+
+
+def _items(separators: str) -> str:
+    return rf"{_item(False)}(?:\s*(?:{separators})\s*{_item(False)})*"
+
+
+QUANTITY_ITEM = re.compile(_item(True), re.IGNORECASE)
+_AND = r"\band\b|&|\bund\b|\bet\b|\by\b|、|和|及"
+_MISSING_AFTER = r"(?:\b(?:missing|short(?!\s*-?circuit)|fehl\w*|manqu\w*|falt\w*)\b|缺少|少了|缺了|没有?收到|未收到)"
+_MISSING_BEFORE = (r"(?:\b(?:missing|short(?:\s+by)?|fehlen|fehlt|(?:il\s+)?manque(?:nt)?|faltan?|faltaron)\b"
+                   r"(?:\s+(?:items?|parts?|quantit(?:y|ies)|are|is|were|still|noch|nos|me))*"
+                   r"|缺少了?|少了|缺了|少发了?|漏发了?)")
+_PART_MISSING = (r"(?:(?:is|are|was|were)\s+)?(?:\b(?:missing|short|fehlen|fehlt|manque\w*|faltan?)\b"
+                 r"|缺少了?|少了|缺了|少发了?)")
+
+QUANTITY_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # "3 pcs of LM2596S are missing", "5 AMS1117-3.3 and 3 pcs of LM2596S are missing", "3 Stück LM2596S
+    # fehlen". The first item is not a count that was received ("received 100 NE555P and 3 LM2596S are
+    # missing") nor the "40" of "37 of 40"; the filler holds no digit, so it stays with its own item.
+    re.compile(rf"""
+        (?<!received\s)(?<!got\s)(?<!ordered\s)(?<!delivered\s)(?<!only\s)(?<!\bof\s)(?<!/)
+        (?P<items>{_items(rf",|;|{_AND}")})
+        [^\d.,;:!?\n]{{0,30}}?{_MISSING_AFTER}
+    """, _IX),
+    # "missing: 5 x AMS1117-3.3", "missing 5 AMS1117-3.3 and 3 pcs of LM2596S", "il manque 3 pièces de
+    # LM2596S", "faltan 3 unidades de LM2596S", "少了3个LM2596S"
+    re.compile(rf"{_MISSING_BEFORE}\W{{0,3}}(?:only\s+)?(?P<items>{_items(rf',|;|{_AND}')})", _IX),
+    # "LM2596S 缺少3个", "LM2596S missing 3 pcs", "LM2596S fehlen 3 Stück"
+    re.compile(rf"(?P<part>{_DIGIT_PART})\s*(?:[:\-–]\s*)?{_PART_MISSING}\s*(?:[:\-–]\s*)?(?P<qty>\d{{1,6}})",
+               re.IGNORECASE),
+    # "AMS1117-3.3: 5 pcs missing"
+    re.compile(rf"(?P<part>{_DIGIT_PART})\s*[:\-–]\s*(?P<qty>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:are\s+|is\s+)?"
+               rf"(?:\b(?:missing|short|fehlen|fehlt|manquant\w*|faltan)\b|缺少|少了)", re.IGNORECASE),
     # "LM2596S: received 37 of 40"
-    re.compile(rf"(?P<part>{PART})\b.{{0,20}}\breceived\s+(?P<got>\d{{1,6}})\s+(?:of|out of)\s+"
-               rf"(?P<want>\d{{1,6}})", re.IGNORECASE),
-    # "received 37 of 40 LM2596S"
-    re.compile(rf"\breceived\s+(?P<got>\d{{1,6}})\s+(?:of|out of)\s+(?P<want>\d{{1,6}})\s*(?:x|pcs\.?|pieces|"
-               rf"units)?\s*(?:of\s+)?(?P<part>{PART})?", re.IGNORECASE),
+    re.compile(rf"""
+        (?P<part>{_DIGIT_PART})\W{{0,3}}(?:(?:we|i|only)\s+)*(?:received|got|delivered)\s+(?:only\s+)?
+        (?P<got>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:of|out\s+of|instead\s+of|/)\s*(?P<want>\d{{1,6}})
+    """, _IX),
+    # "received 37 of 40 NE555P", "we got 90 instead of 100 NE555P", "reçu 37 sur 40", "recibimos 37 de 40"
+    re.compile(rf"""
+        \b(?:received|got|delivered|reçu|recibimos|recibido)\s+(?:only\s+|seulement\s+|solo\s+)?
+        (?P<got>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:of|out\s+of|instead\s+of|rather\s+than|/|sur|de|au\s+lieu\s+de|en\s+vez\s+de)
+        \s*(?:the\s+)?(?P<want>\d{{1,6}}){_NOT_AN_ITEM}
+        (?:\s*(?:{_UNIT}\s*)?(?:ordered\s+)?{_OF}(?P<part>{PART})(?![A-Z0-9]))?
+    """, _IX),
+    # German puts the verb last: "nur 37 von 40 LM2596S erhalten"
+    re.compile(rf"""
+        (?<![\d/])(?P<got>\d{{1,6}})\s*(?:{_UNIT}\s*)?von\s*(?P<want>\d{{1,6}})\s*(?:{_UNIT}\s*)?
+        (?:(?P<part>{PART})\s+)?(?:erhalten|bekommen|geliefert)
+    """, _IX),
 )
-NOT_A_PART = {"PCS", "PIECES", "UNITS", "THE", "ARE", "WERE", "ITEMS", "PARTS", "BOXES", "OF"}
+NOT_A_PART = {"PCS", "PIECES", "UNITS", "THE", "ARE", "WERE", "ITEMS", "PARTS", "BOXES", "OF", "REELS", "TRAYS",
+              "TUBES", "ROLLS", "UNIDADES", "PIEZAS", "PARCELS", "CARTONS", "PACKAGES", "AND", "UND", "FROM",
+              "ORDERED", "STILL", "ONLY", "NOCH"}
 
 
-# "We opened the ESD bag": parts that must stay sealed outside controlled conditions.
-OPENED_SENSITIVE = re.compile(
-    r"\b(opened|unsealed|cut open|broke the seal of|took (them|it|the parts) out of)\b.{0,40}\b(bags?|esd|"
-    r"moisture|mbb|vacuum|seal(ed)?|reels?|trays?|packaging)\b|\b(bags?|seal|packaging)\b.{0,30}\b(was|were|"
-    r"has been|have been) opened\b",
-    re.IGNORECASE,
-)
+_SENSITIVE_EN = r"""(?:
+      (?:(?:esd|anti-?static|static[-\s]shielding|shielding|moisture[-\s]barrier|moisture[-\s]proof|moisture|mbb
+          |vacuum|sealed|dry|desiccant)[-\s]+)+(?:bags?|pouch(?:es)?|packs?|packaging|seals?)
+    | bags? | pouch(?:es)? | mbbs? | (?:vacuum[-\s]|reel[-\s]|factory[-\s])?seals? | dry[-\s]?packs?
+)\b"""
+_SENSITIVE_DE = (r"(?:\b[\w-]*beutel\w*|\b[\w-]*(?:esd|antistatik|feuchtigkeit|vakuum|trockenmittel)[\w-]*"
+                 r"(?:verpackung|tüte|folie)\w*|\b(?:versiegelung|siegel|mbb)\b)")
+_SENSITIVE_FR = (r"(?:sachets?|sacs?|emballages?\s+(?:sous\s+vide|antistatiques?|esd|étanches?)|scellés?"
+                 r"|opercules?)\b")
+_SENSITIVE_ES = r"(?:bolsas?|sellos?|(?:envases?|empaques?|embalajes?)\s+(?:al\s+vacío|antiestáticos?|esd))\b"
+_SENSITIVE_ZH = r"(?:防静电袋|静电袋|防潮袋|真空包装|真空袋|铝箔袋|屏蔽袋|密封袋|密封包装|防静电包装|卷盘密封)"
+
+# "We opened the ESD bag": parts that must stay sealed outside controlled conditions. Opening the
+# shipping box is normal and does not count: between verb and bag no box may be named.
+OPENED_SENSITIVE = re.compile(rf"""
+      \b(?:opened|unsealed|cut\s+open|cut|tore\s+open|tore|ripped\s+open|took\s+(?:\w+\s+){{0,3}}?out\s+of
+         |removed\s+(?:\w+\s+){{0,3}}?from|broke\s+the\s+seals?\s+(?:of|on))\b
+      \s+(?:(?!(?:and|but|box|boxes|parcel|carton|package)\b)[\w-]+\s+){{0,3}}?{_SENSITIVE_EN}
+    | \bbroke\s+(?:the\s+)?(?:vacuum\s+|esd\s+|reel\s+|factory\s+)?seals?\b
+    | \b{_SENSITIVE_EN}[^.,;]{{0,20}}?\b(?:was|were|has\s+been|have\s+been|is|are|got|had\s+been)\s+(?:\w+\s+){{0,2}}?
+      (?:opened|unsealed|cut(?:\s+open)?|torn(?:\s+open)?|broken|ripped)\b
+    # German: verb last ("den ESD-Beutel nicht geöffnet") or second ("öffneten den Beutel")
+    | {_SENSITIVE_DE}[^.,;]{{0,30}}?\b(?:geöffnet|aufgeschnitten|aufgerissen|aufgemacht|entsiegelt|aufgebrochen)\b
+    | \b(?:öffneten|öffnete|schnitten|schnitt)\b[^.,;]{{0,30}}?{_SENSITIVE_DE}
+    # French
+    | \b(?:ouvert|ouverte|ouverts|ouvertes|découpé\w*|déchiré\w*|coupé\w*|descellé\w*)\b[^.,;]{{0,20}}?\b{_SENSITIVE_FR}
+    | \b{_SENSITIVE_FR}[^.,;]{{0,30}}?\b(?:a|ont|est|sont)\s+(?:\w+\s+)?(?:été\s+)?(?:ouvert|découpé|déchiré)\w*
+    # Spanish
+    | \b(?:abrimos|abrí|abierto|abierta|abiertos|abiertas|abrió|abrieron|cortamos|corté|rompimos|rompí)\b
+      [^.,;]{{0,20}}?\b{_SENSITIVE_ES}
+    | \b{_SENSITIVE_ES}[^.,;]{{0,30}}?\b(?:fue|fueron|ha\s+sido|han\s+sido|está|están|estaba|estaban)\s+(?:\w+\s+)?
+      (?:abiert|rot|cortad)[oa]s?\b
+    # Chinese
+    | (?:打开|拆开|剪开|撕开|拆封|开封|划开)了?[^，。,]{{0,6}}?{_SENSITIVE_ZH}
+    | {_SENSITIVE_ZH}[^，。,]{{0,6}}?(?:打开|拆开|拆封|开封|剪开|撕开)
+""", _IX)

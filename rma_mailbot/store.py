@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.errors import ClaimNotFound, StoreError
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -81,6 +81,7 @@ def m002_waiting_claims(db: sqlite_utils.Database) -> None:
     db["claims"].add_column("asked_at", str)
     db["claims"].add_column("reminded_at", str)
     db["claims"].add_column("judged_on", str)
+    db["claims"].add_column("decided_by", str)  # policy, follow_up, timer (later: staff)
 
 
 class OutboxState:
@@ -125,7 +126,17 @@ class BlobStore:
 
 
 class Store:
-    def __init__(self, database: Path, data_dir: Path):
+    def __init__(self, database: Path, data_dir: Path, *, read_only: bool = False):
+        """Open (and migrate) the database; ``read_only`` opens it for looking only, changing nothing."""
+        self.blobs = BlobStore(data_dir)
+        if read_only:
+            if not database.exists():
+                raise StoreError(f"no database at {database} yet: run `rma-mailbot poll` first")
+            connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            self.db = sqlite_utils.Database(connection)
+            if migrations.pending(self.db):
+                raise StoreError(f"{database} is from an older version: run `rma-mailbot poll` once to update it")
+            return
         database.parent.mkdir(parents=True, exist_ok=True)
         # timeout: a second process (the CLI while the daemon runs) waits for the lock, not fails.
         self.db = sqlite_utils.Database(sqlite3.connect(str(database), timeout=30, check_same_thread=False))
@@ -133,7 +144,6 @@ class Store:
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(self.db)
-        self.blobs = BlobStore(data_dir)
 
     def close(self) -> None:
         self.db.close()
@@ -228,8 +238,10 @@ class Store:
         }).last_pk
 
     def record_decision(self, claim_id: int, facts: ClaimFacts, order_id: str | None, decision: Decision,
-                        rma_number: str | None, now: dt.datetime, judged_on: dt.date | None = None) -> None:
+                        rma_number: str | None, now: dt.datetime, judged_on: dt.date | None = None,
+                        decided_by: str = "policy") -> None:
         update = {
+            "decided_by": decided_by,
             "kind": facts.kind.value, "state": decision.state.value, "order_id": order_id,
             "missing": json.dumps([m.value for m in decision.missing]),
             "reasons": json.dumps([r.value for r in decision.reasons]),

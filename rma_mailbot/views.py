@@ -101,3 +101,13 @@ def detail_text(detail: dict) -> str:
     out += [f"  {r['created_at']}  {r['reply_kind']} -> {r['to_addr']}  [{r['state']}]"
             + (f"  {r['last_error']}" if r["last_error"] else "") for r in detail["replies"]] or ["  (none)"]
     return "\n".join(out)
+
+
+def replay_text(report) -> str:
+    head = (f"{report.decided} claims decided again, {len(report.changes)} would change"
+            f" ({report.skipped} skipped: closed, followed up, or decided by staff). Nothing was changed or sent.")
+    if not report.changes:
+        return head
+    rows = [{"ref": c.ref, "judged on": c.judged_on, "now": str(c.old), "under these rules": str(c.new)}
+            for c in report.changes]
+    return head + "\n\n" + table(rows, ["ref", "judged on", "now", "under these rules"])

@@ -47,7 +47,7 @@ def remind_and_close(rt: Runtime, now: dt.datetime) -> list[int]:
         waiting = Decision(ClaimState.AWAITING_EVIDENCE, None)
         with rt.store.transaction():
             if now - asked >= dt.timedelta(days=rules.close_after_days):
-                rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None)
+                rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None, decided_by="timer")
                 rt.store.add_event(claim["id"], "closed", {"why": f"no answer for {rules.close_after_days} days"},
                                    now)
                 queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.CLOSED)

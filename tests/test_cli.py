@@ -130,3 +130,56 @@ def test_run_daemon_answers_and_stops_cleanly_on_sigterm(tmp_path):
     log = daemon.stdout.read()
     assert "stopped" in log
     assert "Traceback" not in log
+
+
+def test_replay_shows_what_other_rules_would_change_and_changes_nothing(tmp_path):
+    import hashlib
+
+    workspace = tmp_path / "demo"
+    invoke("demo", "--workspace", str(workspace))
+    config = workspace / "config.toml"
+    lenient = workspace / "lenient.toml"
+    lenient.write_text(config.read_text().replace("return_window_days = 7", "return_window_days = 30"))
+    database = workspace / "data" / "rma.sqlite"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    outbox_before = sorted(p.name for p in (workspace / "outbox").iterdir())
+
+    same = json.loads(invoke("--config", str(config), "replay", "--json").output)
+    assert same["changes"] == [] and same["decided"] >= 10
+
+    result = invoke("--config", str(config), "replay", "--config", str(lenient), "--json")
+    assert result.exit_code == 0, result.output
+    [change] = json.loads(result.output)["changes"]
+    fay = next(c for c in json.loads(invoke("--config", str(config), "claims", "--json").output)
+               if c["customer"] == "fay@example.com")
+    assert change["ref"] == fay["ref"]
+    assert change["old"] == {"state": "rejected", "reasons": ["return_window_closed"], "missing": []}
+    assert change["new"]["state"] == "approved" and "return_window_open" in change["new"]["reasons"]
+
+    text = invoke("--config", str(config), "replay", "--config", str(lenient)).output
+    assert "1 would change" in text and "rejected (return_window_closed)" in text
+
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in (workspace / "outbox").iterdir()) == outbox_before
+
+
+def test_show_explains_each_clause_with_its_evidence(tmp_path):
+    workspace = tmp_path / "demo"
+    invoke("demo", "--workspace", str(workspace))
+    config = str(workspace / "config.toml")
+    claims = json.loads(invoke("--config", config, "claims", "--json").output)
+    anna = next(c for c in claims if c["customer"] == "anna@example.net")
+    detail = json.loads(invoke("--config", config, "show", anna["ref"], "--json").output)
+    evidence = {c["evidence"].split(":")[0]: c for c in detail["checks"] if c["reason"] == "missing_items_checklist"}
+    assert set(evidence) == {"all_boxes_received", "boxes_emptied", "missing_quantities", "parcel_photos"}
+    assert all(c["outcome"] == "pass" for c in evidence.values())
+    assert "fully emptied each box" in evidence["boxes_emptied"]["evidence"]  # the sentence it rests on
+    photo_ids = [a["sha256"][:12] for a in detail["attachments"] if a["is_photo"]]
+    assert all(p in evidence["parcel_photos"]["evidence"] for p in photo_ids)  # the attachments
+    timely = next(c for c in detail["checks"] if c["reason"] == "reported_late")
+    assert "delivery_date" in timely["evidence"]  # the order field
+
+    text = invoke("--config", config, "show", anna["ref"]).output
+    for line in ("Clauses checked:", "missing_items_checklist", "warehouse_check", "History:", "mail_in",
+                 "decision", "reply_queued", "Replies:"):
+        assert line in text

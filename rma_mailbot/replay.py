@@ -1,0 +1,66 @@
+"""`rma-mailbot replay`: every stored claim decided again under other rules, changing nothing.
+
+Staff use it to try a policy change safely: it reads the claims' gathered facts, runs the
+policy with the given config's rules and order book, and reports the claims whose decision
+would change. It opens the database read-only and sends nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from rma_mailbot.config import Config
+from rma_mailbot.orders import OrderBook
+from rma_mailbot.policy import decide
+from rma_mailbot.store import Store, facts_from_dict
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    reasons: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def __str__(self) -> str:
+        detail = ", ".join(self.reasons + tuple(f"needs {m}" for m in self.missing))
+        return f"{self.state} ({detail})" if detail else self.state
+
+
+@dataclass(frozen=True)
+class Change:
+    claim_id: int
+    ref: str
+    judged_on: str
+    old: Outcome
+    new: Outcome
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    decided: int
+    skipped: int  # closed, or last decided by a person or a follow-up, not by the policy
+    changes: tuple[Change, ...]
+
+
+def replay(store: Store, rules_config: Config, prefix: str) -> ReplayReport:
+    orders = OrderBook(rules_config.orders)
+    decided = skipped = 0
+    changes = []
+    for claim in store.claims():
+        if claim["decided_by"] != "policy":
+            skipped += 1
+            continue
+        facts = facts_from_dict(json.loads(claim["facts"] or "{}"))
+        on = dt.date.fromisoformat(claim["judged_on"] or claim["claim_date"])
+        order = orders.get(facts.order_number) if facts.order_number else None
+        decision = decide(facts, order, claim["customer"], rules_config.policy, on=on)
+        decided += 1
+        old = Outcome(claim["state"], tuple(json.loads(claim["reasons"] or "[]")),
+                      tuple(json.loads(claim["missing"] or "[]")))
+        new = Outcome(decision.state.value, tuple(r.value for r in decision.reasons),
+                      tuple(m.value for m in decision.missing))
+        if new != old:
+            changes.append(Change(claim["id"], f"{prefix}-{claim['id']:05d}", on.isoformat(), old, new))
+    return ReplayReport(decided, skipped, tuple(changes))
