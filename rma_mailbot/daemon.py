@@ -7,12 +7,18 @@ import logging
 import signal
 import threading
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from rma_mailbot.config import Config
 from rma_mailbot.errors import MailbotError
+from rma_mailbot.outbox import deliver_pending
 from rma_mailbot.pipeline import Runtime, poll_once
 from rma_mailbot.sources import open_source
+from rma_mailbot.waiting import run_timers
+
+# Waiting claims are looked at this often even when the mail server is unreachable.
+TIMER_INTERVAL_SECONDS = 15 * 60
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +50,25 @@ class Daemon:
             source.close()
             self.cycles += 1
 
+    def timers(self, rt: Runtime) -> None:
+        """Reminders, closings and delivery rechecks, then the replies they queued."""
+        try:
+            touched = run_timers(rt, self.clock())
+            if touched:
+                deliver_pending(rt.store, self.config, self.clock())
+        except MailbotError as exc:
+            log.error("waiting-claim timers failed: %s", exc)
+
     def run(self) -> None:
         rt = Runtime.open(self.config)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stopping.set())
-        scheduler = BackgroundScheduler(timezone=self.config.tz)
+        # One worker: jobs share the database connection, so they take turns.
+        scheduler = BackgroundScheduler(timezone=self.config.tz, executors={"default": ThreadPoolExecutor(1)})
         scheduler.add_job(self.cycle, "interval", args=[rt], seconds=max(self.config.bot.poll_interval_seconds, 1),
                           next_run_time=self.clock(), max_instances=1, coalesce=True, id="poll")
+        scheduler.add_job(self.timers, "interval", args=[rt], seconds=TIMER_INTERVAL_SECONDS, max_instances=1,
+                          coalesce=True, id="timers")
         scheduler.start()
         log.info("rma-mailbot running: polling %s every %ss", self.config.source.kind,
                  self.config.bot.poll_interval_seconds)

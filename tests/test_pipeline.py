@@ -237,3 +237,18 @@ def test_waiting_claim_is_reminded_once_then_closed_and_reopened_by_an_answer(bo
     events = [e["kind"] for e in bot.rt.store.events(claim["id"])]
     assert events.index("closed") < events.index("reopened")
     assert len(bot.claims()) == 1
+
+
+def test_daemon_timer_job_reminds_and_sends_without_a_poll(bot):
+    """The daemon's timer job runs on its own, so a mail-server outage does not stop reminders."""
+    from rma_mailbot.daemon import Daemon
+
+    bot.deliver(claim_mail("alice@example.net", "SO-200001 short", "5 pcs of LM2596S are missing from SO-200001."))
+    bot.poll()
+    daemon = Daemon(bot.config)
+    daemon.clock = lambda: bot.now + dt.timedelta(days=6)
+    daemon.timers(bot.rt)
+    [claim] = bot.claims()
+    assert [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])] == ["ask_evidence", "reminder"]
+    assert [r["state"] for r in bot.rt.store.replies(claim["id"])] == ["sent", "sent"]
+    assert len(bot.replies()) == 2
