@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from rma_mailbot.errors import ConfigError
+from rma_mailbot.models import ClaimKind
 
 ENV_VAR = "RMA_MAILBOT_CONFIG"
 
@@ -124,6 +125,7 @@ class OrderColumns:
     quantity: str
     carrier_status: str = ""  # optional: "" when the export has no such column
     sensitive: str = ""  # optional: a yes/no flag per line for ESD or moisture-sensitive parts
+    value: str = ""  # optional: the order's total value, for review routing
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,30 @@ class WarehouseConfig:
 
 
 @dataclass(frozen=True)
+class RoutingRule:
+    """Claims matching every condition given go to staff instead of an automatic answer."""
+
+    name: str
+    kinds: tuple[ClaimKind, ...] = ()
+    order_value_over: float | None = None
+    claims_in_30_days_over: int | None = None
+    sender_mismatch: bool = False
+    auth_failed: bool = False
+
+    def conditions(self) -> int:
+        return sum((bool(self.kinds), self.order_value_over is not None, self.claims_in_30_days_over is not None,
+                    self.sender_mismatch, self.auth_failed))
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    overrides_file: Path | None = None
+    # The authserv-id of our receiving mail server, whose Authentication-Results we trust.
+    authserv_id: str = ""
+    rules: tuple[RoutingRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     bot: BotConfig
@@ -171,6 +197,7 @@ class Config:
     imap: ImapConfig | None = None
     smtp: SmtpConfig | None = None
     warehouse: WarehouseConfig | None = None
+    review: ReviewConfig = ReviewConfig()
     tz: zoneinfo.ZoneInfo = field(default=zoneinfo.ZoneInfo("UTC"), compare=False)
     order_number_re: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False)
 
@@ -225,6 +252,10 @@ def parse(data: dict, *, base_dir: Path, path: Path) -> Config:
         config.policy.rma_format.format(year=2026, seq=1)
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError("policy.rma_format", f"only {{year}} and {{seq}} can be filled in: {exc}") from None
+    for n, rule in enumerate(config.review.rules):
+        if not rule.conditions():
+            raise ConfigError(f"review.rules[{n}]", f"rule {rule.name!r} has no condition, so it would match every "
+                                                     "claim (give kinds, order_value_over, ...)")
     if config.policy.close_after_days <= config.policy.reminder_after_days:
         raise ConfigError("policy.close_after_days", "must be more days than policy.reminder_after_days")
     return dataclasses.replace(config, tz=tz, order_number_re=pattern)
@@ -289,6 +320,10 @@ def _convert(hint: object, value: object, key: str, base_dir: Path) -> object:
         if not isinstance(value, bool):
             raise ConfigError(key, f"expected true or false, got {_show(value)}")
         return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"expected a number, got {_show(value)}")
+        return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(key, f"expected an integer, got {_show(value)}")

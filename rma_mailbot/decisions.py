@@ -13,7 +13,7 @@ import logging
 
 from rma_mailbot import replies
 from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
-from rma_mailbot.policy import decide
+from rma_mailbot.review import judge
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
 
@@ -22,9 +22,13 @@ log = logging.getLogger(__name__)
 
 def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: dt.datetime,
                  message_row: int | None) -> Decision:
-    """Run the policy over everything the claim has gathered and record the outcome."""
+    """Run the policy over everything the claim has gathered, let the review rules hold it back, record it."""
     order = rt.orders.get(facts.order_number) if facts.order_number else None
-    decision = decide(facts, order, claim["customer"], rt.config.policy, on=on)
+    decision, rule = judge(facts, order, claim["customer"], rt.config, on=on,
+                           auth_failed=rt.store.auth_failures(claim["id"]),
+                           recent_claims=recent_claims(rt.store, claim))
+    if rule is not None:
+        rt.store.set_claim(claim["id"], now, routed_by=rule.name)
     rma = claim["rma_number"]
     if decision.issue_rma and not rma:
         rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
@@ -35,9 +39,25 @@ def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: 
     rt.store.add_event(claim["id"], "decision", {
         "state": decision.state.value, "judged_on": on.isoformat(), "missing": [m.value for m in decision.missing],
         "reasons": [r.value for r in decision.reasons], "rma_number": rma if decision.issue_rma else None,
-        "checks": checks_to_list(decision),
+        "routed_by": rule.name if rule else None, "checks": checks_to_list(decision),
     }, now, message_row)
     return decision
+
+
+def evidence_for_staff(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
+    """Staff asked for evidence; the customer's answer goes back to them, not to the automatic policy."""
+    decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.STAFF_DECISION,))
+    rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now, decided_by="staff")
+    rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
+                                                 "why": "the customer answered the evidence staff asked for"},
+                       now, message_row)
+    return decision
+
+
+def recent_claims(store, claim: dict) -> int:
+    """Claims by the same customer in the 30 days up to this claim's start, this one included."""
+    created = dt.datetime.fromisoformat(claim["created_at"])
+    return store.claims_by_customer_since(claim["customer"], created - dt.timedelta(days=30))
 
 
 def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
@@ -65,12 +85,12 @@ def follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, mes
 
 
 def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime, *, kind: ReplyKind | None = None,
-                customer_name: str = "") -> None:
+                customer_name: str = "", staff_reason: str = "") -> None:
     """Answer the claim's customer in the claim's thread."""
     claim = rt.store.claim(claim_id)
     first = rt.store.first_customer_message(claim_id)
     last = rt.store.last_customer_message(claim_id)
-    context = _context(rt, claim, kind or decision.reply, decision, customer_name)
+    context = _context(rt, claim, kind or decision.reply, decision, customer_name, staff_reason=staff_reason)
     envelope = replies.Envelope(
         support_address=rt.config.bot.support_address, support_name=rt.config.bot.support_name,
         customer=claim["customer"], customer_name=customer_name, subject=first["subject"] if first else "",
@@ -114,7 +134,8 @@ def _context(rt: Runtime, claim: dict, kind: ReplyKind, decision: Decision, cust
         order_id=claim["order_id"] or "", rma_number=claim["rma_number"] or "",
         missing=decision.missing or tuple(_missing(claim)), reasons=decision.reasons,
         recheck_on=decision.recheck_on, company=bot.company, support_name=bot.support_name,
-        customer=claim["customer"], recognised_labs=rt.config.policy.recognised_labs, **extra,
+        customer=claim["customer"], recognised_labs=rt.config.policy.recognised_labs, claim_kind=claim["kind"],
+        resolution=claim["resolution"] or "", **extra,
     )
 
 

@@ -98,7 +98,7 @@ def _orders(today: dt.date) -> list[dict]:
         ("SO-100110", "kim@example.kr", -9, -4, "DHL Express", 1, "MPU-6050", 20, "Delivered", "yes"),
     ]
     return [{"Order No": o, "Customer Email": c, "Ship Date": day(s), "Delivery Date": day(d), "Ship Via": m,
-             "Boxes": b, "Part No": p, "Qty": q, "Carrier Status": st, "ESD/MSL": e}
+             "Boxes": b, "Part No": p, "Qty": q, "Carrier Status": st, "ESD/MSL": e, "Order Value": f"{q * 0.85:.2f}"}
             for o, c, s, d, m, b, p, q, st, e in rows]
 
 

@@ -12,10 +12,13 @@ from pypdf import PdfReader
 
 from rma_mailbot.models import ClaimFacts, ClaimKind, Evidence, LabSource, ParsedMail, Photo, Report, Statement
 from rma_mailbot.phrases import (
+    CLAUSE_BREAK,
+    DANGLING_NEGATION,
     KIND_PATTERNS,
     NEGATION,
     NOT_A_PART,
     OPENED_SENSITIVE,
+    QUANTITY_ITEM,
     QUANTITY_PATTERNS,
     SENTENCE_END,
     STATEMENT_PATTERNS,
@@ -74,9 +77,18 @@ def claim_kind(subject: str, said: list[str]) -> tuple[ClaimKind, str]:
 
 
 def _affirmed(pattern: re.Pattern[str], sentence: str) -> bool:
-    """The pattern is said, and not negated before it ("we have not opened the bag")."""
-    found = pattern.search(sentence)
-    return bool(found) and not NEGATION.search(sentence[: found.end()])
+    """The pattern is said, and not negated in its own clause before it ends ("we have not opened the bag").
+
+    Only the clause counts: in "no problem, all boxes arrived" the "no" is about something else.
+    A question ("should we open the ESD bag?") states nothing.
+    """
+    if sentence.endswith(("?", "？")):
+        return False
+    for found in pattern.finditer(sentence):
+        clause = max((b.end() for b in CLAUSE_BREAK.finditer(sentence, 0, found.start())), default=0)
+        if not (NEGATION.search(sentence, clause, found.end()) or DANGLING_NEGATION.search(sentence, 0, clause)):
+            return True
+    return False
 
 
 def _statements(said: list[str]):
@@ -90,23 +102,29 @@ def _missing_parts(said: list[str]):
     seen: dict[str, int] = {}
     for sentence in said:
         # The patterns overlap ("LM2596S: received 37 of 40" fits two): each number is counted once.
-        counted: set[tuple[int, int]] = set()
+        counted: dict[tuple[int, int], re.Match[str]] = {}
         for pattern in QUANTITY_PATTERNS:
             for found in pattern.finditer(sentence):
-                groups = found.groupdict()
-                number = found.span("want" if groups.get("want") else "qty")
-                if number in counted:
-                    continue
-                counted.add(number)
-                part = (groups.get("part") or "").upper().rstrip(".")
-                if part in NOT_A_PART or (part and not re.search(r"\d", part) and len(part) < 4):
-                    part = ""
-                if groups.get("want"):
-                    quantity = int(groups["want"]) - int(groups["got"])
-                else:
-                    quantity = int(groups["qty"])
-                if quantity > 0 and (part or "") not in seen:
-                    seen[part] = quantity
+                # A list ("missing 5 AMS1117-3.3 and 3 pcs of LM2596S") is read item by item.
+                hits = QUANTITY_ITEM.finditer(sentence, *found.span("items")) if "items" in pattern.groupindex \
+                    else (found,)
+                for hit in hits:
+                    groups = hit.groupdict()
+                    number = hit.span("want" if groups.get("want") else "qty")
+                    # Two patterns may read one count; the reading that names the part wins.
+                    if number not in counted or (groups.get("part") and not counted[number].groupdict().get("part")):
+                        counted[number] = hit
+        for _, found in sorted(counted.items()):  # in the order the customer wrote them
+            groups = found.groupdict()
+            part = (groups.get("part") or "").upper().rstrip(".")
+            if part in NOT_A_PART or (part and not re.search(r"\d", part) and len(part) < 4):
+                part = ""
+            if groups.get("want"):
+                quantity = int(groups["want"]) - int(groups["got"])
+            else:
+                quantity = int(groups["qty"])
+            if quantity > 0 and part not in seen:
+                seen[part] = quantity
     yield from seen.items()
 
 

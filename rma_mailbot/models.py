@@ -53,6 +53,8 @@ class Reason(StrEnum):
     REPORTED_LATE = "reported_late"
     KIND_UNCLEAR = "kind_unclear"
     DELIVERY_DATE_UNKNOWN = "delivery_date_unknown"
+    ROUTED_TO_STAFF = "routed_to_staff"
+    STAFF_DECISION = "staff_decision"
 
 
 class MailClass(StrEnum):
@@ -63,6 +65,7 @@ class MailClass(StrEnum):
     BOUNCE = "bounce"
     LIST = "list"
     OWN = "own"
+    STAFF = "staff"  # our own people (the warehouse): may carry a decision, never answered
     QUARANTINED = "quarantined"
 
 
@@ -131,6 +134,12 @@ class ParsedMail:
     parts: tuple[Part, ...]
     mail_class: MailClass
     class_reason: str = ""
+    auth: tuple[tuple[str, str], ...] = ()  # (method, result) from our server's Authentication-Results
+
+    @property
+    def auth_failed(self) -> tuple[str, ...]:
+        """The SPF, DKIM and DMARC checks our server says failed."""
+        return tuple(f"{m}={r}" for m, r in self.auth if m in ("spf", "dkim", "dmarc") and r in ("fail", "permerror"))
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,7 @@ class Order:
     boxes: int
     lines: tuple[OrderLine, ...] = ()
     carrier_status: str = ""
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -252,3 +262,5 @@ class PollReport:
     replies_queued: int = 0
     replies_sent: int = 0
     claims_touched: tuple[int, ...] = field(default=())
+    overrides_applied: int = 0
+    override_problems: tuple[str, ...] = ()

@@ -103,6 +103,7 @@ def _order(values: dict[str, str], date_format: str, where: str, sensitive_parts
         boxes=_int(values["boxes"] or "1", "boxes", where),
         lines=lines,
         carrier_status=values["carrier_status"],
+        value=_number(values["value"], "value", where) if values["value"] else None,
     )
 
 
@@ -114,6 +115,13 @@ def _date(value: str, date_format: str, field: str, where: str) -> dt.date | Non
     except ValueError:
         raise OrderBookError(f"{where}: {field} {value!r} does not match orders.date_format "
                              f"{date_format!r}") from None
+
+
+def _number(value: str, field: str, where: str) -> float:
+    try:
+        return float(value.replace(",", "").replace(" ", ""))
+    except ValueError:
+        raise OrderBookError(f"{where}: {field} {value!r} is not a number") from None
 
 
 def _int(value: str, field: str, where: str) -> int:

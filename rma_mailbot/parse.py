@@ -10,6 +10,7 @@ import email.utils
 import logging
 import re
 
+import authres
 import html2text
 import mailparser
 from mailparser_reply import EmailReplyParser
@@ -38,7 +39,8 @@ def one_line(value: str) -> str:
     return _CONTROL.sub(" ", value).strip()
 
 
-def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> ParsedMail:
+def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addresses: frozenset[str] = frozenset(),
+          authserv_id: str = "") -> ParsedMail:
     """Parse one message. Raises ParseError when it is not a message at all."""
     if not raw.strip():
         raise ParseError("empty message")
@@ -55,6 +57,8 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> ParsedM
     message_id = _first_msgid(message.get("Message-ID", ""))
     full_text = _text(mail)
     mail_class, class_reason = classify(message, sender, subject, own_addresses)
+    if mail_class is MailClass.CUSTOMER and sender in staff_addresses:
+        mail_class, class_reason = MailClass.STAFF, f"from our staff address {sender}"
     return ParsedMail(
         message_id=message_id,
         sender=sender,
@@ -67,6 +71,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> ParsedM
         parts=tuple(_parts(mail)),
         mail_class=mail_class,
         class_reason=class_reason,
+        auth=auth_results(message.get_all("Authentication-Results", []), authserv_id),
     )
 
 
@@ -100,6 +105,24 @@ def classify(message, sender: str, subject: str, own_addresses: frozenset[str]) 
     if _AUTOREPLY_SUBJECT.search(subject):
         return MailClass.AUTOREPLY, "subject of an automatic reply"
     return MailClass.CUSTOMER, ""
+
+
+def auth_results(headers: list, authserv_id: str = "") -> tuple[tuple[str, str], ...]:
+    """(method, result) pairs, e.g. ("dmarc", "fail"), from our receiving server's Authentication-Results.
+
+    Only one header is trusted: the topmost one whose authserv-id is ours (``authserv_id``), or the
+    topmost one at all when none is configured. Headers further down came with the mail and may be
+    forged by the sender.
+    """
+    for header in headers:
+        try:
+            parsed = authres.AuthenticationResultsHeader.parse_value(one_line(str(header)))
+        except Exception:  # noqa: BLE001 - authres raises its own many syntax errors; a bad header is no verdict
+            continue
+        if authserv_id and parsed.authserv_id.lower() != authserv_id.lower():
+            continue
+        return tuple((str(r.method).lower(), str(r.result).lower()) for r in parsed.results)
+    return ()
 
 
 def strip_quoted(text: str) -> str:

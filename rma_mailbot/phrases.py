@@ -35,14 +35,19 @@ CLAUSE_BREAK = re.compile(r"""
 """, _IX)
 
 NEGATION = re.compile(rf"""
-      \b(?:not|never|none|neither|nor|cannot|only|yet\s+to)\b
+      \b(?:not|never|none|nobody|no\s+one|neither|nor|cannot|only|yet\s+to)\b
     | \w+n{_APOS}t\b                                     # didn't, haven't, won't
     | \bno\b(?!\.|\s*[#:]?\s*\d)                         # but not "order no. 104233" / "no 5"
     | \b(?:nicht|nie|niemals|kein\w*|nur)\b              # German puts "nicht" late: it falls inside the match
     | \b(?:ne|pas|jamais|aucun\w*|seul\w*)\b | \bn{_APOS}(?=\w)   # French "n'avons pas"
     | \b(?:nunca|jamás|ningun\w*|ningún|s[óo]lo|solamente|tampoco)\b
-    | 并非 | [没未不] | 只(?!是) | 仅
+    | 并非 | [没未] | 只(?!是) | 仅
+    | (?<!不得)不(?!小心|好意思|过|得不|久)               # 不小心 "by accident", 不得不 "had to" negate nothing
 """, _IX)
+
+# "We have not, as you asked, opened the bag": an English negation cut off by a comma still holds.
+DANGLING_NEGATION = re.compile(rf"(?:\b(?:have|has|had|did|do|does|is|are|was|were)\s+not|\w+n{_APOS}t)\s*[,(–—]",
+                               re.IGNORECASE)
 
 # A keyword said in the negative is no claim: "the parts are not defective", "nothing else is missing".
 # One fixed-width lookbehind per phrase, as Python requires.
@@ -50,6 +55,12 @@ _UNSAID = "".join(rf"(?<!\b{w}\s)" for w in (
     "not", "no", "never", "none", "nothing", r"nothing\sis", r"nothing\swas", r"nothing\selse\sis",
     r"none\sare", r"none\swere", r"not\sa", "nicht", "kein", "keine", "pas",
 ))
+
+# "The invoice is missing", "we are missing the datasheet": paperwork, not parts.
+_DOCUMENT = r"(?:invoice|packing\s+list|datasheet|certificate|coc|paperwork|receipt|tracking\s+number|documents?)"
+_PAPERS = ("invoice", "datasheet", "certificate", "paperwork", "receipt", r"packing\slist")
+_NOT_PAPERWORK_BEFORE = "".join(rf"(?<!\b{d}\s{v})" for d in _PAPERS for v in ("", r"is\s", r"was\s"))
+_NOT_PAPERWORK_AFTER = rf"(?!\s+(?:(?:the|an?|our|my)\s+)?{_DOCUMENT})"
 
 # First match wins, so the most specific kinds come first.
 KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
@@ -72,7 +83,8 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \b(?:defectuos\w+ | falsificad\w+ | averiad\w+ | falsos | falsas)\b
       | \bno\s+funciona\w*\b | \bno\s+(?:son|es)\s+original\w*\b | \bproblema\s+de\s+calidad\b
       # Chinese
-      | 质量问题 | 质量有问题 | 假货 | 假的 | 有缺陷 | 不工作 | 不能用 | 无法使用 | 坏了 | 翻新 | 不是原装 | 非原装 | 次品
+      | 质量问题 | 质量有问题 | 假货 | 假的 | 有缺陷 | 不工作 | 不能用 | 无法使用
+      | 坏了 | 翻新 | 不是原装 | 非原装 | 次品
     """, _IX)),
     # A whole parcel gone missing is a non-receipt, not missing items: checked before MISSING_ITEMS.
     (ClaimKind.NON_RECEIPT, re.compile(r"""
@@ -81,10 +93,12 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \blost\s+(?:in\s+transit|in\s+the\s+post|by\s+the\s+(?:courier|carrier))
     """, _IX)),
     (ClaimKind.MISSING_ITEMS, re.compile(rf"""
-        {_UNSAID}\b(?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b
+        {_UNSAID}{_NOT_PAPERWORK_BEFORE}
+        \b(?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b{_NOT_PAPERWORK_AFTER}
       | \bshort[-\s]?(?:shipped|shipment|delivery|delivered)\b | \bshipped\s+short\b | \bshort\s+by\s+\d
       | \b(?:received|got|delivered)\s+(?:only\s+)?\d+\s*\w*\s+(?:of|out\s+of|instead\s+of|rather\s+than)\s+\d+
       | \b(?:received|got)\s+(?:fewer|less|only\s+\d+)\b | \bfewer\s+(?:parts|pieces|pcs|items|units)\b
+      | \b(?:reçu|recibimos|recibido)\s+(?:que\s+|seulement\s+|s[óo]lo\s+)?\d+\s*\w*\s+(?:sur|de)\s+\d+
       | \bnot\s+(?:in|inside)\s+the\s+(?:box|parcel|package|shipment)
       | \bquantity\s+(?:is\s+|was\s+)?(?:short|wrong|incorrect|less)\b
       | \bincomplete\s+(?:order|shipment|delivery)\b
@@ -101,7 +115,8 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \bwhen\s+will\s+(?:my|our|the)\s+(?:order|parcel|package|shipment)\s+(?:arrive|be\s+delivered)
       | \bnothing\s+(?:has\s+)?(?:arrived|been\s+delivered|came)
       | \bstill\s+waiting\s+(?:for|on)\s+(?:my|our|the)\s+(?:order|parcel|package|shipment|delivery)
-      | \btracking\b[^.,;]{{0,30}}?\b(?:shows?|says|has)\s+(?:nothing|no\s+(?:update|movement|information|progress|scan))
+      | \btracking\b[^.,;]{{0,30}}?\b(?:shows?|says|has)\s+
+          (?:nothing|no\s+(?:update|movement|information|progress|scan))
       | \bno\s+tracking\s+(?:updates?|information|movement)
       | \btracking\s+(?:has\s+not|hasn{_APOS}t|not)\s+(?:been\s+)?updated
       | \b(?:stuck|still)\s+in\s+(?:transit|customs)\b
@@ -109,7 +124,8 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \bnicht\s+(?:angekommen|erhalten|geliefert|zugestellt|eingetroffen)\b | \bnie\s+angekommen\b
       | \bwo\s+(?:ist|bleibt)\s+(?:meine|unsere|mein|unser)\s+(?:bestellung|lieferung|sendung|paket)\b
       # French
-      | \b(?:pas|jamais)\s+(?:encore\s+)?(?:reçu|arrivé|été\s+livré)\w* | \boù\s+est\s+(?:ma|mon|notre)\s+(?:commande|colis|livraison)
+      | \b(?:pas|jamais)\s+(?:encore\s+)?(?:reçu|arrivé|été\s+livré)\w*
+      | \boù\s+est\s+(?:ma|mon|notre)\s+(?:commande|colis|livraison)
       # Spanish
       | \bno\s+(?:(?:he|hemos|ha|han)\s+)?(?:recibido|llegado)\b | \bno\s+(?:llegó|llegaron|recibí|recibimos)\b
       | \bnunca\s+(?:llegó|llegaron|recibí\w*)\b | \bdónde\s+está\s+(?:mi|nuestro)\s+(?:pedido|paquete|envío)
@@ -133,9 +149,11 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \b(?:versehentlich|irrtümlich|aus\s+versehen|falsch)\s+bestellt\b
       | \bnicht\s+mehr\s+(?:benötigt|gebraucht)\b | \bbrauch\w*\s+(?:\w+\s+){{0,3}}?nicht\s+mehr\b
       # French
-      | \b(?:retourner|renvoyer)\b | \bcommandé\w*\s+par\s+erreur\b | \bplus\s+besoin\b
+      | \b(?:retourner|renvoyer)\w* | \bcommandé\w*\s+(?:\S+\s+){{0,3}}?par\s+erreur\b | \bplus\s+besoin\b
       # Spanish
-      | \b(?:devolver|devoluci[óo]n)\b | \b(?:pedid|comprad|ordenad)\w*\s+por\s+(?:error|equivocaci[óo]n)
+      | \b(?:devolver\w*|devoluci[óo]n)\b
+      | \b(?:pedid\w*|pedí|pedimos|comprad\w*|compré|compramos|ordenad\w*)\s+(?:\S+\s+){{0,3}}?
+          por\s+(?:error|equivocaci[óo]n)
       | \bya\s+no\s+(?:l[oa]s\s+)?necesit\w*
       # Chinese
       | 退货 | 退回 | 买错 | 订错 | 下错单 | 不需要了 | 不再需要
@@ -143,7 +161,7 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
 )
 
 _NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten)"
-_BOX = r"(?:box(?:es)?|parcels?|packages?|cartons?|cases|crates)"
+_BOX = r"(?:box(?:es)?|parcels?|packages?|cartons?|crates)"
 _BOX_DE = r"(?:\w*kartons?|\w*pakete?|päckchen|packstücke?|kisten?|schachteln?|boxen|sendungen)"
 _BOX_FR = r"(?:colis|cartons?|boîtes?|boites?|paquets?|caisses?)"
 _BOX_ES = r"(?:cajas?|paquetes?|bultos?|cartones|cartón|envíos?)"
@@ -152,7 +170,7 @@ _BOX_ZH = r"(?:箱子|包裹|纸箱|快递|货箱|箱)"
 STATEMENT_PATTERNS: tuple[tuple[Evidence, re.Pattern[str]], ...] = (
     (Evidence.ALL_BOXES_RECEIVED, re.compile(rf"""
         # "we received all 3 boxes", "I got every box", "we have both cartons"
-        \b(?:received|got|gotten|collected|delivered|have|has)\s+(?:(?:now|indeed|already|actually)\s+)?
+        \b(?:received|receive|got|get|gotten|collected|delivered|have|has)\s+(?:(?:now|indeed|already|actually)\s+)?
           (?:all|both|every|each)\s+(?:(?:of\s+)?(?:the|our|your|my|those|these)\s+)?(?:{_NUMBER}\s+)?
           (?:of\s+the\s+)?{_BOX}\b
           (?!\s+(?:except|apart\s+from|besides|minus|save)\b|\s+but\s+{_NUMBER}\b|\s+but\s+one\b)
@@ -212,16 +230,22 @@ STATEMENT_PATTERNS: tuple[tuple[Evidence, re.Pattern[str]], ...] = (
 # Quantities. An item is "3 pcs of LM2596S", "5 x AMS1117-3.3", "3个LM2596S"; a list of items is read
 # one item at a time (extract._missing_parts re-scans the `items` group with QUANTITY_ITEM).
 PART = r"[A-Z0-9][A-Z0-9\-/.#]{2,30}"
-_DIGIT_PART = rf"(?=[A-Z\-/.#]*\d){PART}(?![A-Z0-9])"  # before its count a part number must look like one
-_UNIT = (r"(?:x|pcs?\.?|pieces?|units?|ea|reels?|rolls?|trays?|tubes?|stk\.?|stück|pi[eè]ces?|unidades?"
-         r"|piezas?|个|片|只|颗|盘)")
+# Before its count a part number must look like one, and an order number is none.
+_DIGIT_PART = (r"(?<![A-Z0-9\-/.#])(?<!order\s)(?<!order\sno\s)(?<!order\sno\.\s)(?<!po\s)"
+               rf"(?=[A-Z\-/.#]*\d){PART}(?![A-Z0-9])")
+_UNIT = (r"(?:(?:x|pcs?\.?|pieces?|units?|ea|reels?|rolls?|trays?|tubes?|stk\.?|stück|pi[eè]ces?|unidades?"
+         r"|piezas?)(?![A-Z0-9])|个|片|只|颗|盘)")
 _OF = rf"(?:of\s+(?:the\s+)?|de\s+|d{_APOS}|von\s+)?"
-_NOT_AN_ITEM = r"(?!\s*(?:boxes|parcels|cartons|packages)\b)"
+# A missing box is no missing part, and "missing 2 weeks of production" counts no part either.
+_NOT_AN_ITEM = r"(?!\s*(?:box(?:es)?|parcels?|cartons?|packages?|days?|weeks?|months?|hours?)\b)"
 
 
 def _item(named: bool) -> str:
+    """A count with a unit, a part number or both: "3 pcs of LM2596S", "5 x AMS1117-3.3", "3 pcs", "3个LM2596S"."""
     qty, part = (r"(?P<qty>\d{1,6})", rf"(?P<part>{PART})") if named else (r"\d{1,6}", PART)
-    return rf"(?<![A-Z0-9.\-/]){qty}\s*(?:{_UNIT}\s*)?{_OF}{part}(?![A-Z0-9])"
+    part = rf"{_NOT_AN_ITEM}(?!{_UNIT}){part}(?![A-Z0-9])"
+    bare = rf"{_NOT_AN_ITEM}(?!{_UNIT}){PART}(?![A-Z0-9])"  # Python allows a group name once
+    return rf"(?<![A-Z0-9.\-/]){qty}(?=\s*(?:{_UNIT}|{_OF}{bare}))\s*(?:{_UNIT}\s*)?(?:{_OF}{part})?"
 
 
 def _items(separators: str) -> str:
@@ -262,7 +286,7 @@ QUANTITY_PATTERNS: tuple[re.Pattern[str], ...] = (
     """, _IX),
     # "received 37 of 40 NE555P", "we got 90 instead of 100 NE555P", "reçu 37 sur 40", "recibimos 37 de 40"
     re.compile(rf"""
-        \b(?:received|got|delivered|reçu|recibimos|recibido)\s+(?:only\s+|seulement\s+|solo\s+)?
+        \b(?:received|got|delivered|reçu|recibimos|recibido)\s+(?:only\s+|seulement\s+|que\s+|s[óo]lo\s+)?
         (?P<got>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:of|out\s+of|instead\s+of|rather\s+than|/|sur|de|au\s+lieu\s+de|en\s+vez\s+de)
         \s*(?:the\s+)?(?P<want>\d{{1,6}}){_NOT_AN_ITEM}
         (?:\s*(?:{_UNIT}\s*)?(?:ordered\s+)?{_OF}(?P<part>{PART})(?![A-Z0-9]))?
@@ -297,17 +321,20 @@ OPENED_SENSITIVE = re.compile(rf"""
          |removed\s+(?:\w+\s+){{0,3}}?from|broke\s+the\s+seals?\s+(?:of|on))\b
       \s+(?:(?!(?:and|but|box|boxes|parcel|carton|package)\b)[\w-]+\s+){{0,3}}?{_SENSITIVE_EN}
     | \bbroke\s+(?:the\s+)?(?:vacuum\s+|esd\s+|reel\s+|factory\s+)?seals?\b
-    | \b{_SENSITIVE_EN}[^.,;]{{0,20}}?\b(?:was|were|has\s+been|have\s+been|is|are|got|had\s+been)\s+(?:\w+\s+){{0,2}}?
-      (?:opened|unsealed|cut(?:\s+open)?|torn(?:\s+open)?|broken|ripped)\b
+    | \b{_SENSITIVE_EN}\s+(?:which|that)\s+(?:we|i)\s+(?:\w+\s+)?(?:opened|unsealed|cut\s+open)\b
+    | \b{_SENSITIVE_EN}[^.,;]{{0,20}}?\b(?:was|were|has|have|had|is|are|got)\b(?:\s+\w+){{0,3}}?
+      \s+(?:opened|unsealed|cut(?:\s+open)?|torn(?:\s+open)?|ripped(?:\s+open)?)\b
+    | \bseals?\b[^.,;]{{0,20}}?\b(?:was|were|has|have|had|is|are|got)\b(?:\s+\w+){{0,3}}?\s+broken\b  # parts break too
     # German: verb last ("den ESD-Beutel nicht geöffnet") or second ("öffneten den Beutel")
     | {_SENSITIVE_DE}[^.,;]{{0,30}}?\b(?:geöffnet|aufgeschnitten|aufgerissen|aufgemacht|entsiegelt|aufgebrochen)\b
     | \b(?:öffneten|öffnete|schnitten|schnitt)\b[^.,;]{{0,30}}?{_SENSITIVE_DE}
     # French
-    | \b(?:ouvert|ouverte|ouverts|ouvertes|découpé\w*|déchiré\w*|coupé\w*|descellé\w*)\b[^.,;]{{0,20}}?\b{_SENSITIVE_FR}
+    | \b(?:ouvert|ouverte|ouverts|ouvertes|découpé\w*|déchiré\w*|coupé\w*|descellé\w*)\b
+      (?:(?!\b(?:colis|cartons?|boîtes?|et|mais)\b)[^.,;]){{0,20}}?\b{_SENSITIVE_FR}
     | \b{_SENSITIVE_FR}[^.,;]{{0,30}}?\b(?:a|ont|est|sont)\s+(?:\w+\s+)?(?:été\s+)?(?:ouvert|découpé|déchiré)\w*
     # Spanish
     | \b(?:abrimos|abrí|abierto|abierta|abiertos|abiertas|abrió|abrieron|cortamos|corté|rompimos|rompí)\b
-      [^.,;]{{0,20}}?\b{_SENSITIVE_ES}
+      (?:(?!\b(?:cajas?|paquetes?|cart[oó]n\w*|y|pero)\b)[^.,;]){{0,20}}?\b{_SENSITIVE_ES}
     | \b{_SENSITIVE_ES}[^.,;]{{0,30}}?\b(?:fue|fueron|ha\s+sido|han\s+sido|está|están|estaba|estaban)\s+(?:\w+\s+)?
       (?:abiert|rot|cortad)[oa]s?\b
     # Chinese

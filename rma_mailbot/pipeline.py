@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
 
-from rma_mailbot.decisions import decide_claim, follow_up, respond
+from rma_mailbot import overrides
+from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
 from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport
@@ -45,6 +47,9 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     """One cycle. ``should_stop`` is asked between messages: a stop leaves the rest for the next cycle."""
     progress = progress or Progress()
     len(rt.orders)  # a broken order book stops the cycle before any mail is taken
+    staff = overrides.apply_overrides(rt, clock())
+    for problem in staff.problems:
+        log.error("override not applied: %s", problem)
     counts = {"fetched": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "machine": 0}
     claims: set[int] = set()
     queued_before = rt.store.outbox_total()
@@ -69,7 +74,8 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     claims.update(run_timers(rt, clock()))
     queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
-    return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent,
+    return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent, overrides_applied=len(staff.applied),
+                      override_problems=tuple(str(p) for p in staff.problems),
                       claims_touched=tuple(sorted(claims)))
 
 
@@ -78,7 +84,8 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime) -> tuple[str, int 
     if rt.store.location_known(mail.ref):
         return "duplicates", None
     try:
-        parsed = parse(mail.raw, own_addresses=rt.own_addresses())
+        parsed = parse(mail.raw, own_addresses=rt.own_addresses(), staff_addresses=rt.staff_addresses(),
+                       authserv_id=rt.config.review.authserv_id)
     except ParseError as exc:
         return _quarantine(rt, mail, str(exc), now)
     if parsed.message_id and rt.store.is_our_reply(parsed.message_id):
@@ -141,9 +148,11 @@ def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) 
 def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.datetime) -> tuple[str, int | None]:
     row = _message_row(rt, mail, message_key(parsed.message_id, mail.raw), now=now, message_id=parsed.message_id,
                        sender=parsed.sender, subject=parsed.subject, mail_class=parsed.mail_class.value,
-                       class_reason=parsed.class_reason)
+                       class_reason=parsed.class_reason, auth=json.dumps(parsed.auth_failed))
     if row is None:
         return "duplicates", None
+    if parsed.mail_class is MailClass.STAFF:
+        return "ingested", _staff_answer(rt, parsed, row, now)
     if parsed.mail_class is not MailClass.CUSTOMER:
         rt.store.add_event(None, "machine_mail", {"class": parsed.mail_class.value, "why": parsed.class_reason,
                                                    "message_id": parsed.message_id}, now, row)
@@ -164,6 +173,8 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     previous = ClaimState(claim["state"])
     if previous in FINAL_STATES and claim["order_id"]:
         decision = follow_up(rt, claim, merged, now, row)
+    elif previous is ClaimState.AWAITING_EVIDENCE and claim["decided_by"] == "staff":
+        decision = evidence_for_staff(rt, claim, merged, now, row)
     else:
         if previous is ClaimState.CLOSED:
             rt.store.add_event(claim_id, "reopened", {"why": "the customer answered a closed claim"}, now, row)
@@ -172,6 +183,24 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     log.info("message %s from %s: claim %s %s, %s -> %s, reply %s", parsed.message_id, parsed.sender,
              rt.claim_ref(claim_id), merged.kind, previous, decision.state, decision.reply or "none")
     return "ingested", claim_id
+
+
+def _staff_answer(rt: Runtime, parsed: ParsedMail, row: int, now: dt.datetime) -> int | None:
+    """The warehouse answering our check: its first line decides, through the overrides' one path."""
+    claim_id = rt.store.claim_of([m for m in (parsed.in_reply_to, *parsed.references) if m])
+    if claim_id is None:
+        rt.store.add_event(None, "staff_mail", {"from": parsed.sender, "subject": parsed.subject,
+                                                "why": "answers no claim of ours"}, now, row)
+        return None
+    rt.store.set_message_claim(row, claim_id)
+    entry, problem = overrides.from_mail(parsed.text, claim_id=claim_id, message_id=parsed.message_id or str(row),
+                                         sender=parsed.sender)
+    problem = problem or str(overrides.apply(rt, entry, now) or "")
+    if problem:
+        rt.store.add_event(claim_id, "staff_mail", {"from": parsed.sender, "subject": parsed.subject,
+                                                    "not_applied": problem}, now, row)
+        log.warning("answer from %s on claim %s not applied: %s", parsed.sender, rt.claim_ref(claim_id), problem)
+    return claim_id
 
 
 def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime) -> int:

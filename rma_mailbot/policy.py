@@ -60,6 +60,8 @@ CLAUSES: dict[Reason, str] = {
     Reason.KIND_UNCLEAR: "Our team will read your message and answer it.",
     Reason.DELIVERY_DATE_UNKNOWN: "The periods of our policy count from the date of delivery, which we confirm "
     "with the carrier.",
+    Reason.ROUTED_TO_STAFF: "A member of our team looks at claims like yours personally.",
+    Reason.STAFF_DECISION: "A member of our team has reviewed your claim.",
 }
 
 # Clauses that can only hold a claim back: passing them is nothing to tell the customer.

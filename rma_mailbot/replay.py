@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 
 from rma_mailbot.config import Config
+from rma_mailbot.decisions import recent_claims
 from rma_mailbot.orders import OrderBook
-from rma_mailbot.policy import decide
+from rma_mailbot.review import judge
 from rma_mailbot.store import Store, facts_from_dict
 
 
@@ -55,7 +56,8 @@ def replay(store: Store, rules_config: Config, prefix: str) -> ReplayReport:
         facts = facts_from_dict(json.loads(claim["facts"] or "{}"))
         on = dt.date.fromisoformat(claim["judged_on"] or claim["claim_date"])
         order = orders.get(facts.order_number) if facts.order_number else None
-        decision = decide(facts, order, claim["customer"], rules_config.policy, on=on)
+        decision, _ = judge(facts, order, claim["customer"], rules_config, on=on,
+                            auth_failed=store.auth_failures(claim["id"]), recent_claims=recent_claims(store, claim))
         decided += 1
         old = Outcome(claim["state"], tuple(json.loads(claim["reasons"] or "[]")),
                       tuple(json.loads(claim["missing"] or "[]")))

@@ -55,6 +55,9 @@ class ReplyContext:
     statements: tuple[str, ...] = ()  # the customer's sentences, for the warehouse
     missing_parts: tuple[tuple[str, int], ...] = ()
     order_lines: tuple[tuple[str, int], ...] = ()
+    claim_kind: str = ""
+    resolution: str = ""  # a staff approval: refund, reship, replace or credit
+    staff_reason: str = ""  # a staff rejection in their own words
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,21 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     )
 
 
+RESOLUTION_TEXT = {
+    "refund": "a refund",
+    "reship": "a reshipment",
+    "replace": "a replacement",
+    "credit": "a credit note for your next order",
+}
+
+
 def render_text(env: jinja2.Environment, context: ReplyContext) -> str:
     return env.get_template(f"{context.kind}.txt").render(
         c=context,
         evidence_help=EVIDENCE_HELP,
         clauses=CLAUSES,
+        resolution_text=RESOLUTION_TEXT,
+        goods_come_back=context.claim_kind in ("return", "quality"),
     ).strip() + "\n"
 
 

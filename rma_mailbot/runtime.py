@@ -41,6 +41,9 @@ class Runtime:
         return [int(n) for n in re.findall(pattern, subject, re.IGNORECASE)]
 
     def own_addresses(self) -> frozenset[str]:
-        """Mail from these is ours or our staff's: stored, never answered, never a claim."""
-        warehouse = self.config.warehouse.address if self.config.warehouse else ""
-        return frozenset(a.lower() for a in (self.config.bot.support_address, warehouse) if a)
+        """Mail from these is our own: stored, never answered, never a claim."""
+        return frozenset({self.config.bot.support_address.lower()})
+
+    def staff_addresses(self) -> frozenset[str]:
+        """Our own people: their answers may decide a claim (the warehouse loop); never answered."""
+        return frozenset({self.config.warehouse.address.lower()}) if self.config.warehouse else frozenset()

@@ -84,6 +84,17 @@ def m002_waiting_claims(db: sqlite_utils.Database) -> None:
     db["claims"].add_column("decided_by", str)  # policy, follow_up, timer (later: staff)
 
 
+@migrations()
+def m003_staff_review(db: sqlite_utils.Database) -> None:
+    """Which routing rule sent a claim to staff, each message's authentication verdict, applied overrides."""
+    db["claims"].add_column("routed_by", str)
+    db["claims"].add_column("resolution", str)
+    db["messages"].add_column("auth", str)
+    db["overrides"].create({
+        "id": str, "claim_id": int, "action": str, "by": str, "file": str, "entry_hash": str, "applied_at": str,
+    }, pk="id", foreign_keys=[("claim_id", "claims", "id")])
+
+
 class OutboxState:
     QUEUED = "queued"
     SENDING = "sending"
@@ -150,8 +161,20 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One write transaction. IMMEDIATE takes the write lock up front, so a second process (a
+        second daemon, apply-overrides) waits for it instead of failing on a stale read; nested calls
+        become savepoints."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.conn.execute("COMMIT")
 
     # --- messages and where they sit on the source -------------------------------------------
 
@@ -245,11 +268,12 @@ class Store:
             "kind": facts.kind.value, "state": decision.state.value, "order_id": order_id,
             "missing": json.dumps([m.value for m in decision.missing]),
             "reasons": json.dumps([r.value for r in decision.reasons]),
-            "checks": json.dumps(checks_to_list(decision)),
             "photos": len(facts.photos), "facts": json.dumps(facts_to_dict(facts)),
             "recheck_on": decision.recheck_on.isoformat() if decision.recheck_on else None,
             "updated_at": iso(now),
         }
+        if decision.checks:  # a staff decision keeps the policy's clauses on show
+            update["checks"] = json.dumps(checks_to_list(decision))
         if rma_number:
             update["rma_number"] = rma_number
         if judged_on:
@@ -316,6 +340,22 @@ class Store:
                 " sent_at = coalesce(?, sent_at) where id = ?",
                 [state, error, int(state == OutboxState.SENDING),
                  iso(now) if state == OutboxState.SENT else None, reply_id])
+
+    def auth_failures(self, claim_id: int) -> tuple[str, ...]:
+        """SPF, DKIM or DMARC failures our server reported on any of the claim's mails."""
+        rows = self.db.query("select auth from messages where claim_id = ? and auth is not null", [claim_id])
+        return tuple(dict.fromkeys(f for row in rows for f in json.loads(row["auth"])))
+
+    def claims_by_customer_since(self, customer: str, since: dt.datetime) -> int:
+        row = self._one("select count(*) n from claims where customer = ? and created_at >= ?", [customer, iso(since)])
+        return row["n"]
+
+    def override_applied(self, entry_id: str) -> dict | None:
+        return self._one("select * from overrides where id = ?", [entry_id])
+
+    def record_override(self, row: dict) -> None:
+        """Inside the caller's transaction: a second process applying the same entry fails here, not twice."""
+        self.db["overrides"].insert(row)
 
     def counts(self) -> dict[str, int]:
         return {row["state"]: row["n"] for row in self.db.query("select state, count(*) n from claims group by state")}

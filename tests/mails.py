@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 ORDER_FIELDS = ["Order No", "Customer Email", "Ship Date", "Delivery Date", "Ship Via", "Boxes", "Part No", "Qty",
-                "Carrier Status", "ESD/MSL"]
+                "Carrier Status", "ESD/MSL", "Order Value"]
 
 
 def photo(width: int = 640, height: int = 480, colour=(200, 150, 100), fmt: str = "JPEG") -> bytes:
@@ -44,7 +44,7 @@ def claim_mail(sender: str, subject: str, body: str, *, name: str = "", photos: 
 
 def write_orders(path: Path, today: dt.date, rows: list[tuple]) -> Path:
     """rows: (order, customer, shipped offset, delivered offset or None, method, boxes, part, qty
-    [, carrier status, sensitive flag])."""
+    [, carrier status, sensitive flag, order value])."""
 
     def day(offset):
         return (today + dt.timedelta(days=offset)).isoformat() if offset is not None else ""
@@ -53,9 +53,9 @@ def write_orders(path: Path, today: dt.date, rows: list[tuple]) -> Path:
         writer = csv.writer(handle)
         writer.writerow(ORDER_FIELDS)
         for order, customer, shipped, delivered, method, boxes, part, qty, *more in rows:
-            status, sensitive = (*more, "", "")[:2]
+            status, sensitive, value = (*more, "", "", "")[:3]
             writer.writerow([order, customer, day(shipped), day(delivered), method, boxes, part, qty, status,
-                             sensitive])
+                             sensitive, value])
     return path
 
 

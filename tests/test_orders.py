@@ -26,7 +26,7 @@ def orders_config(tmp_path: Path, **changes) -> config.OrdersConfig:
         data = tomllib.load(handle)
     data["orders"]["csv"] = "orders.csv"
     # The optional columns are tested on their own below; these tables use the required ones.
-    data["orders"]["columns"].update(carrier_status="", sensitive="")
+    data["orders"]["columns"].update(carrier_status="", sensitive="", value="")
     columns = changes.pop("columns", None)
     if columns:
         data["orders"]["columns"].update(columns)

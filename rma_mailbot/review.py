@@ -1,0 +1,80 @@
+"""The staff queue: routing rules that send claims to staff, and the list of claims waiting for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from rma_mailbot.config import Config, RoutingRule
+from rma_mailbot.models import Check, ClaimFacts, ClaimKind, ClaimState, Decision, Order, Outcome, Reason, ReplyKind
+from rma_mailbot.policy import decide
+from rma_mailbot.store import Store
+
+
+def route(rules: tuple[RoutingRule, ...], *, kind: ClaimKind, order: Order | None, sender_mismatch: bool,
+          auth_failed: tuple[str, ...], recent_claims: int) -> tuple[RoutingRule, str] | None:
+    """The first rule whose every condition holds, and why; None when the bot may answer by itself. Pure."""
+    for rule in rules:
+        why = []
+        if rule.kinds:
+            if kind not in rule.kinds:
+                continue
+            why.append(f"kind {kind}")
+        if rule.order_value_over is not None:
+            if order is None or order.value is None or order.value <= rule.order_value_over:
+                continue
+            why.append(f"order value {order.value:g} over {rule.order_value_over:g}")
+        if rule.claims_in_30_days_over is not None:
+            if recent_claims <= rule.claims_in_30_days_over:
+                continue
+            why.append(f"{recent_claims} claims in 30 days, over {rule.claims_in_30_days_over}")
+        if rule.sender_mismatch:
+            if not sender_mismatch:
+                continue
+            why.append("the sender is not the order's customer")
+        if rule.auth_failed:
+            if not auth_failed:
+                continue
+            why.append("our mail server reports " + ", ".join(auth_failed))
+        return rule, "; ".join(why)
+    return None
+
+
+def judge(facts: ClaimFacts, order: Order | None, customer: str, config: Config, *, on: dt.date,
+          auth_failed: tuple[str, ...], recent_claims: int) -> tuple[Decision, RoutingRule | None]:
+    """The policy's decision, held back for staff when a review rule says so. Pure."""
+    decision = decide(facts, order, customer, config.policy, on=on)
+    routing = route(config.review.rules, kind=facts.kind, order=order,
+                    sender_mismatch=Reason.SENDER_NOT_ORDER_OWNER in decision.reasons, auth_failed=auth_failed,
+                    recent_claims=recent_claims)
+    if routing is None:
+        return decision, None
+    return routed(decision, *routing), routing[0]
+
+
+def routed(decision: Decision, rule: RoutingRule, why: str) -> Decision:
+    """The automatic decision held back for staff; its clauses stay on record."""
+    check = Check(Reason.ROUTED_TO_STAFF, Outcome.REVIEW, f"review rule {rule.name!r}: {why}")
+    reply = ReplyKind.WRONG_SENDER if decision.reply is ReplyKind.WRONG_SENDER else ReplyKind.IN_REVIEW
+    return Decision(ClaimState.IN_REVIEW, reply, reasons=(*decision.reasons, Reason.ROUTED_TO_STAFF),
+                    checks=(*decision.checks, check))
+
+
+def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]:
+    """Claims in review, oldest first, with what staff need to decide them."""
+    rows = []
+    for claim in store.claims(ClaimState.IN_REVIEW.value):
+        facts = json.loads(claim["facts"] or "{}")
+        reports = facts.get("reports", [])
+        labs = [f"{r['lab']} ({r['found_in']})" for r in reports if r.get("lab")]
+        created = dt.datetime.fromisoformat(claim["created_at"])
+        reasons = json.loads(claim["reasons"] or "[]")
+        rows.append({
+            "id": claim["id"], "ref": f"{prefix}-{claim['id']:05d}", "kind": claim["kind"],
+            "customer": claim["customer"], "order_id": claim["order_id"], "created_at": claim["created_at"],
+            "age_days": (now - created).days, "photos": claim["photos"] or 0,
+            "report": ", ".join(labs) or (f"{len(reports)} without a recognised lab" if reports else "none"),
+            "routed_by": claim["routed_by"], "reasons": reasons,
+            "why": f"rule {claim['routed_by']}" if claim["routed_by"] else ", ".join(reasons),
+        })
+    return sorted(rows, key=lambda r: r["created_at"])
