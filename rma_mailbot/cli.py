@@ -172,6 +172,72 @@ def replay(ctx: click.Context, rules_file: str | None, as_json: bool) -> None:
         click.echo(replay_text(report))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The queue as JSON, for scripts.")
+@click.option("--stub", is_flag=True, help="Ready-to-fill override entries for the listed claims.")
+@click.option("--check", is_flag=True, help="Check the overrides file against the claims; report every problem.")
+@click.pass_context
+@clean_errors
+def queue(ctx: click.Context, as_json: bool, stub: bool, check: bool) -> None:
+    """The claims waiting for staff, oldest first, and what they need to decide them."""
+    from rma_mailbot import overrides
+    from rma_mailbot.review import waiting_for_staff
+    from rma_mailbot.runtime import Runtime
+    from rma_mailbot.views import queue_table
+
+    config = _config(ctx)
+    rt = Runtime.open(config, read_only=True)
+    try:
+        now = dt.datetime.now(config.tz)
+        if check:
+            path = config.review.overrides_file
+            if path is None:
+                raise ConfigError("review.overrides_file", "no overrides file is configured")
+            todo, problems = overrides.pending(rt, path)
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"{path}: {len(todo)} entr{'y' if len(todo) == 1 else 'ies'} ready to apply, "
+                       f"{len(problems)} problem{'' if len(problems) == 1 else 's'}")
+            sys.exit(1 if problems else 0)
+        rows = waiting_for_staff(rt.store, config.bot.claim_ref_prefix, now)
+    finally:
+        rt.close()
+    if stub:
+        click.echo(overrides.stub([r["ref"] for r in rows], now) if rows else "# no claims are waiting for staff")
+    elif as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(queue_table(rows) if rows else "no claims are waiting for staff")
+
+
+@cli.command("apply-overrides")
+@click.pass_context
+@clean_errors
+def apply_overrides(ctx: click.Context) -> None:
+    """Apply the new entries of the overrides file now, and deliver the replies they cause."""
+    from rma_mailbot import overrides
+    from rma_mailbot.outbox import deliver_pending
+    from rma_mailbot.runtime import Runtime
+
+    config = _config(ctx)
+    if config.review.overrides_file is None:
+        raise ConfigError("review.overrides_file", "no overrides file is configured")
+    rt = Runtime.open(config)
+    try:
+        report = overrides.apply_overrides(rt, dt.datetime.now(config.tz))
+        delivery = deliver_pending(rt.store, config, dt.datetime.now(config.tz))
+    finally:
+        rt.close()
+    for entry in report.applied:
+        click.echo(f"applied {entry.id}: {entry.action} {config.bot.claim_ref_prefix}-{entry.claim_id:05d} "
+                   f"by {entry.by}")
+    for problem in report.problems:
+        click.echo(f"not applied: {problem}", err=True)
+    click.echo(f"{len(report.applied)} applied, {len(report.problems)} problem(s), {delivery.sent} repl"
+               f"{'y' if delivery.sent == 1 else 'ies'} sent")
+    sys.exit(1 if report.problems else 0)
+
+
 @cli.command("check-config")
 @click.pass_context
 @clean_errors

@@ -22,7 +22,7 @@ _ABBREVIATIONS = ("no", "nr", "pc", "pcs", "qty", "stk", "ca", "approx", "vs", "
 SENTENCE_END = re.compile(
     "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS) + r"(?<=[.!?])\s+"
     r"|(?<=[。！？])\s*"  # Chinese runs on without a space after the full stop
-    r"|\n+",
+    r"|[\r\n]+",  # some mail still has bare CR line ends
     re.IGNORECASE,
 )
 
@@ -65,13 +65,14 @@ _NOT_PAPERWORK_AFTER = rf"(?!\s+(?:(?:the|an?|our|my)\s+)?{_DOCUMENT})"
 # First match wins, so the most specific kinds come first.
 KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
     (ClaimKind.QUALITY, re.compile(rf"""
-        {_UNSAID}\b(?:defect\w* | faulty | broken | damaged | fake | counterfeit\w* | malfunction\w*
+        {_UNSAID}\b(?:defect\w* | faulty | broken | damaged | fake(?![.@]\w) | counterfeit\w* | malfunction\w*
                    | knock-?offs? | refurbished | dead\s+on\s+arrival | doa
                    | (?:poor|bad|low)\s+quality | (?:quality|qc)\s+(?:problem|issue|complaint)s?
                    | out\s+of\s+spec\w* | burn(?:t|ed)\s+out | stopped\s+working
                    | failed\s+(?:the\s+|our\s+)?(?:test|testing|inspection|incoming\s+inspection))\b
       | \bnon[-\s]?original\b | \bnot\s+(?:original|genuine|authentic)\b
-      | (?:\bnot|\bcannot|n{_APOS}t|\bnever)\s+(?:work|function|power\s+(?:on|up))\w*   # doesn't work
+      # "doesn't work", but not "sorry it didn't work out"
+      | (?:\bnot|\bcannot|n{_APOS}t|\bnever)\s+(?:work(?:s|ed|ing)?\b(?!\s+out)|function\w*|power\s+(?:on|up))
       # German
       | {_UNSAID}\b(?:defekt\w* | gefälscht\w* | fälschung\w* | fehlerhaft\w* | kaputt
                    | qualitätsm[aä]ngel\w* | qualitätsproblem\w*)\b
@@ -94,6 +95,7 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
     """, _IX)),
     (ClaimKind.MISSING_ITEMS, re.compile(rf"""
         {_UNSAID}{_NOT_PAPERWORK_BEFORE}
+        (?<!\bpor\s)(?<!\bhace\s)  # "por falta de" is "for lack of", "hace falta" "is needed"
         \b(?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b{_NOT_PAPERWORK_AFTER}
       | \bshort[-\s]?(?:shipped|shipment|delivery|delivered)\b | \bshipped\s+short\b | \bshort\s+by\s+\d
       | \b(?:received|got|delivered)\s+(?:only\s+)?\d+\s*\w*\s+(?:of|out\s+of|instead\s+of|rather\s+than)\s+\d+
@@ -137,7 +139,9 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \b(?:ordered|bought|purchased|selected)\s+(?:the\s+|a\s+)?wrong\b
       | \bwrong\s+(?:part|item|part\s+number|quantity|package|version)\s+(?:was\s+)?ordered\b
       | \bmistake\s+(?:in|with|on)\s+(?:my|our|the)\s+order\b
-      | \bno\s+longer\s+need(?:ed|s)?\b | \bnot\s+needed\b | \b(?:don{_APOS}t|do\s+not)\s+need\b
+      | \bno\s+longer\s+need(?:ed|s)?\b | \bnot\s+needed\b
+      # "we don't need them", but not "you do not need to resend"
+      | \b(?:don{_APOS}t|do\s+not)\s+need\s+(?:it|them|these|those|this|the\s+\w+)\b(?!\s+to\b)
       | \b(?:want|would\s+like|wish|like|need)\s+to\s+(?:return|send\s+(?:\w+\s+){{0,3}}?back)\b
       | \b(?:can|could|may)\s+(?:i|we)\s+(?:return|send\s+(?:\w+\s+){{0,3}}?back)\b
       | \bsend\s+(?:it|them|(?:the|these|those)\s+\w+)\s+back\b
@@ -149,7 +153,10 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \b(?:versehentlich|irrtümlich|aus\s+versehen|falsch)\s+bestellt\b
       | \bnicht\s+mehr\s+(?:benötigt|gebraucht)\b | \bbrauch\w*\s+(?:\w+\s+){{0,3}}?nicht\s+mehr\b
       # French
-      | \b(?:retourner|renvoyer)\w* | \bcommandé\w*\s+(?:\S+\s+){{0,3}}?par\s+erreur\b | \bplus\s+besoin\b
+      # French: goods sent back, but not "essayez de renvoyer le message"
+      | \b(?:retourner|renvoyer)\s+(?:les|la|le|ces|cette|ce|l{_APOS})\s*(?!message|mail|e-?mail|courriel)\w
+      | \b(?:les|la|le)\s+(?:retourner|renvoyer)\b
+      | \bcommandé\w*\s+(?:\S+\s+){{0,3}}?par\s+erreur\b | \bplus\s+besoin\b
       # Spanish
       | \b(?:devolver\w*|devoluci[óo]n)\b
       | \b(?:pedid\w*|pedí|pedimos|comprad\w*|compré|compramos|ordenad\w*)\s+(?:\S+\s+){{0,3}}?
@@ -245,7 +252,7 @@ def _item(named: bool) -> str:
     qty, part = (r"(?P<qty>\d{1,6})", rf"(?P<part>{PART})") if named else (r"\d{1,6}", PART)
     part = rf"{_NOT_AN_ITEM}(?!{_UNIT}){part}(?![A-Z0-9])"
     bare = rf"{_NOT_AN_ITEM}(?!{_UNIT}){PART}(?![A-Z0-9])"  # Python allows a group name once
-    return rf"(?<![A-Z0-9.\-/]){qty}(?=\s*(?:{_UNIT}|{_OF}{bare}))\s*(?:{_UNIT}\s*)?(?:{_OF}{part})?"
+    return rf"(?<![A-Z0-9.\-/]){qty}(?!\d)(?=\s*(?:{_UNIT}|{_OF}{bare}))\s*(?:{_UNIT}\s*)?(?:{_OF}{part})?"
 
 
 def _items(separators: str) -> str:

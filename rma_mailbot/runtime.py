@@ -22,10 +22,10 @@ class Runtime:
     templates: jinja2.Environment
 
     @classmethod
-    def open(cls, config: Config) -> Runtime:
+    def open(cls, config: Config, *, read_only: bool = False) -> Runtime:
         return cls(
             config=config,
-            store=Store(config.bot.database, config.bot.data_dir),
+            store=Store(config.bot.database, config.bot.data_dir, read_only=read_only),
             orders=OrderBook(config.orders),
             templates=replies.environment(config.bot.templates_dir or templates_dir()),
         )

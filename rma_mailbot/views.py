@@ -111,3 +111,7 @@ def replay_text(report) -> str:
     rows = [{"ref": c.ref, "judged on": c.judged_on, "now": str(c.old), "under these rules": str(c.new)}
             for c in report.changes]
     return head + "\n\n" + table(rows, ["ref", "judged on", "now", "under these rules"])
+
+
+def queue_table(rows: list[dict]) -> str:
+    return table(rows, ["ref", "kind", "customer", "order_id", "age_days", "photos", "report", "why"])

@@ -226,8 +226,11 @@ def smtp_server():
 
 
 def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder", imap: Account | None = None,
-                 smtp_port: int | None = None, orders_csv: Path | None = None, extra: str = "") -> Path:
-    """A config file for a test, derived from the shipped example so it stays in step with it."""
+                 smtp_port: int | None = None, orders_csv: Path | None = None, extra: str = "",
+                 change=None) -> Path:
+    """A config file for a test, derived from the shipped example so it stays in step with it.
+
+    ``change`` may edit the parsed example (a dict) before it is written."""
     import tomllib
 
     import tomli_w
@@ -242,5 +245,7 @@ def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder",
         os.environ["TEST_IMAP_PASSWORD"] = imap.password
     if smtp_port is not None:
         data["smtp"].update(host="127.0.0.1", port=smtp_port, tls="none", username="", timeout_seconds=10)
+    if change is not None:
+        change(data)
     path.write_text(tomli_w.dumps(data) + extra)
     return path
