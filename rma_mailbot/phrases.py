@@ -152,7 +152,6 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \b(?:zurückschicken|zurücksenden|zurückgeben|retournieren|rücksendung)\b
       | \b(?:versehentlich|irrtümlich|aus\s+versehen|falsch)\s+bestellt\b
       | \bnicht\s+mehr\s+(?:benötigt|gebraucht)\b | \bbrauch\w*\s+(?:\w+\s+){{0,3}}?nicht\s+mehr\b
-      # French
       # French: goods sent back, but not "essayez de renvoyer le message"
       | \b(?:retourner|renvoyer)\s+(?:les|la|le|ces|cette|ce|l{_APOS})\s*(?!message|mail|e-?mail|courriel)\w
       | \b(?:les|la|le)\s+(?:retourner|renvoyer)\b

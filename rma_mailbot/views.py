@@ -29,6 +29,9 @@ def claim_json(row: dict, prefix: str) -> dict:
         "missing": json.loads(row["missing"] or "[]"),
         "reasons": json.loads(row["reasons"] or "[]"),
         "photos": row["photos"] or 0,
+        "resolution": row["resolution"],
+        "routed_by": row["routed_by"],
+        "decided_by": row["decided_by"],
         "claim_date": row["claim_date"],
         "recheck_on": row["recheck_on"],
         "created_at": row["created_at"],
@@ -75,7 +78,10 @@ def claims_table(claims: list[dict]) -> str:
 def detail_text(detail: dict) -> str:
     out = [
         f"Claim {detail['ref']}  state: {detail['state']}  kind: {detail['kind']}",
-        f"  customer: {detail['customer']}   order: {detail['order_id'] or '-'}   RMA: {detail['rma_number'] or '-'}",
+        f"  customer: {detail['customer']}   order: {detail['order_id'] or '-'}   RMA: {detail['rma_number'] or '-'}"
+        + (f" ({detail['resolution']})" if detail["resolution"] else ""),
+        f"  decided by: {detail['decided_by'] or '-'}"
+        + (f"   sent to staff by rule: {detail['routed_by']}" if detail["routed_by"] else ""),
         f"  judged on: {detail['claim_date']}   created: {detail['created_at']}   updated: {detail['updated_at']}",
     ]
     if detail["missing"]:
@@ -97,6 +103,7 @@ def detail_text(detail: dict) -> str:
     for event in detail["events"]:
         extra = {k: v for k, v in event.items() if k not in ("at", "kind", "checks")}
         out.append(f"  {event['at']}  {event['kind']}: " + ", ".join(f"{k}={v}" for k, v in extra.items() if v))
+        out += [f"      [{c['outcome']:>7}] {c['reason']}" for c in event.get("checks") or ()]
     out.append("\nReplies:")
     out += [f"  {r['created_at']}  {r['reply_kind']} -> {r['to_addr']}  [{r['state']}]"
             + (f"  {r['last_error']}" if r["last_error"] else "") for r in detail["replies"]] or ["  (none)"]

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from rma_mailbot.extract import extract
+from rma_mailbot.extract import extract, sentences
 from rma_mailbot.models import ClaimKind, Evidence
 from rma_mailbot.parse import parse
 from rma_mailbot.phrases import OPENED_SENSITIVE, STATEMENT_PATTERNS
@@ -141,6 +141,12 @@ KINDS = rows(
     ("en-unknown-missing-datasheet", "We are missing the datasheet.", UNKNOWN),
     ("en-unknown-not-defective", "The parts are not defective.", UNKNOWN),
     ("en-unknown-nothing-missing", "Nothing is missing.", UNKNOWN),
+    # seen in real mail (corpus/): none of these is a claim
+    ("en-unknown-didnt-work-out", "Sorry it didn't work out.", UNKNOWN),
+    ("en-unknown-no-need-to-resend", "You do not need to resend your message.", UNKNOWN),
+    ("en-unknown-fake-domain", "Please write to info@fake.com for details.", UNKNOWN),
+    ("fr-unknown-renvoyer-le-message", "Essayez de renvoyer le message.", UNKNOWN),
+    ("es-unknown-por-falta-de-uso", "Esta casilla ha expirado por falta de uso.", UNKNOWN),
     ("de-unknown-rechnung", "Bitte senden Sie mir die Rechnung.", UNKNOWN),
     ("zh-unknown-thanks", "谢谢，货已收到。", UNKNOWN),
 )
@@ -372,6 +378,7 @@ MISSING_PARTS = rows(
     ("en-weeks-are-no-part", "We are missing 2 weeks of production because 3 pcs of LM2596S are missing.",
      (("LM2596S", 3),)),
     ("en-x7r-is-a-part-not-x", "5 X7R capacitors are missing.", (("X7R", 5),)),
+    ("en-glued-digits-are-no-count", "Gmail said: 550-5.7.25 from IPs with missing PTR records.", ()),
     ("de-stueck-fehlen", "3 Stück LM2596S fehlen.", (("LM2596S", 3),)),
     ("de-es-fehlen", "Es fehlen 3 Stück LM2596S.", (("LM2596S", 3),)),
     ("de-von-erhalten", "Wir haben nur 37 von 40 LM2596S erhalten.", (("LM2596S", 3),)),
@@ -406,6 +413,20 @@ def test_sentences_split_chinese_and_keep_abbreviations():
     assert result.confirmed >= {BOXES, Evidence.MISSING_QUANTITIES}
     assert result.opened_sensitive == ""
     assert result.missing_parts == (("LM2596S", 3),)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("All boxes arrived.\rWe opened the ESD bag.", 2, id="bare-cr"),
+        pytest.param("所有箱子都收到了。每个箱子都清空了。", 2, id="zh-full-stop-without-space"),
+        pytest.param("Order no. 104233: 3 pcs. of LM2596S are missing, e.g. the ones on the reel.", 1,
+                     id="abbreviations"),
+        pytest.param("Boxes arrived! Bag opened? No.", 3, id="marks"),
+    ],
+)
+def test_sentences(text, expected):
+    assert len(sentences(text)) == expected
 
 
 def test_a_negated_phrase_in_one_sentence_leaves_the_next_alone():
