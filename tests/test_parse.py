@@ -86,7 +86,42 @@ CLASSES = [
     ("subject_automatic_reply", customer_mail(Subject="Automatic reply: Missing items SO104233"),
      MailClass.AUTOREPLY),
     ("subject_auto_reply_lower", customer_mail(Subject="auto-reply: your message"), MailClass.AUTOREPLY),
-    ("subject_abwesenheit", customer_mail(Subject="Abwesenheitsnotiz"), MailClass.CUSTOMER),
+    ("subject_abwesenheit", customer_mail(Subject="Abwesenheitsnotiz"), MailClass.AUTOREPLY),
+    # Machines that carry no standard marker, recognised by sender, subject or opening lines.
+    ("sender_post_master", customer_mail(From="post_master@vtext.example"), MailClass.BOUNCE),
+    ("sender_mail_delivery_subsystem",
+     customer_mail(From="Mail Delivery Subsystem <mail-delivery-subsystem@mx.example>"), MailClass.BOUNCE),
+    ("sender_no_reply", customer_mail(From="no-reply@sns.example"), MailClass.AUTOREPLY),
+    ("sender_do_not_reply", customer_mail(From="do_not_reply@shop.example"), MailClass.AUTOREPLY),
+    ("subject_undeliverable", customer_mail(Subject="Undeliverable: Missing items SO104233"), MailClass.BOUNCE),
+    ("subject_returned_mail_forwarded", customer_mail(Subject="Fwd: Returned mail: see transcript"), MailClass.BOUNCE),
+    ("subject_delay_warning", customer_mail(Subject="Warning: message 1abc delayed 24 hours"), MailClass.BOUNCE),
+    ("subject_complaint", customer_mail(Subject="complaint about message from 192.0.2.1"), MailClass.BOUNCE),
+    ("subject_read_receipt", customer_mail(Subject="Read: Missing items SO104233"), MailClass.AUTOREPLY),
+    ("subject_challenge", customer_mail(Subject="Please confirm your email address to reach me"),
+     MailClass.AUTOREPLY),
+    ("mailing_list_ezmlm", customer_mail(**{"Mailing-List": "contact list-help@lists.example; run by ezmlm"}),
+     MailClass.LIST),
+    ("delivered_to_mailing_list", customer_mail(**{"Delivered-To": "mailing list parts@lists.example"}),
+     MailClass.LIST),
+    ("body_mail_system", customer_mail("This is the mail system at host mx.example.\n\nI'm sorry to have to inform "
+                                       "you that your message could not be delivered."), MailClass.BOUNCE),
+    ("body_exchange_ndr", customer_mail("Delivery has failed to these recipients or groups:\nsupport@x"),
+     MailClass.BOUNCE),
+    ("body_vacation_without_headers", customer_mail(
+        "Thank you for your mail. I am out of the office until 3 December with limited access to email.",
+        Subject="Re: your order"), MailClass.AUTOREPLY),
+    ("body_german_vacation", customer_mail("Ich bin bis zum 3. Dezember nicht im Büro. In dringenden Fällen ...",
+                                           Subject="Re: Bestellung"), MailClass.AUTOREPLY),
+    ("body_challenge_response", customer_mail(
+        "I only accept emails from approved senders. To have your message delivered, please click the link."),
+     MailClass.AUTOREPLY),
+    ("customer_mentions_a_holiday", customer_mail(
+        "Hello, I was on holiday when the parcel came. 3 pcs of LM2596S are missing from SO104233."),
+     MailClass.CUSTOMER),
+    ("customer_back_from_vacation_later_in_text", customer_mail(
+        "3 pcs of LM2596S are missing from SO104233. " + "Photos attached. " * 40
+        + "I am on vacation until Monday, my colleague will answer."), MailClass.CUSTOMER),
     ("from_our_support_address", customer_mail(From=f"KST Returns Desk <{SUPPORT}>"), MailClass.OWN),
     ("from_our_support_address_case", customer_mail(From="Support@Example.COM"), MailClass.OWN),
     ("own_wins_over_auto_submitted", customer_mail(From=SUPPORT, **{"Auto-Submitted": "auto-replied"}),
