@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -24,7 +25,7 @@ from rma_mailbot.outbox import deliver_pending
 from rma_mailbot.parse import parse, strip_own_words
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
-from rma_mailbot.store import iso
+from rma_mailbot.store import OutboxState, iso
 from rma_mailbot.waiting import run_timers
 
 __all__ = ["Progress", "Runtime", "ingest", "poll_once"]
@@ -154,11 +155,21 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     if parsed.mail_class is MailClass.STAFF:
         return "ingested", _staff_answer(rt, parsed, row, now)
     if parsed.mail_class is not MailClass.CUSTOMER:
-        rt.store.add_event(None, "machine_mail", {"class": parsed.mail_class.value, "why": parsed.class_reason,
-                                                   "message_id": parsed.message_id}, now, row)
-        log.info("message %s from %s is %s (%s): stored, not answered", parsed.message_id, parsed.sender,
-                 parsed.mail_class, parsed.class_reason)
-        return "machine", None
+        reply = _our_reply_in(rt, mail.raw, parsed)
+        claim_id = reply["claim_id"] if reply else None
+        rt.store.add_event(claim_id, "machine_mail", {
+            "class": parsed.mail_class.value, "why": parsed.class_reason, "message_id": parsed.message_id,
+            "about_our_reply": reply["message_id"] if reply else None}, now, row)
+        if reply is not None:
+            rt.store.set_message_claim(row, claim_id)
+            if parsed.mail_class is MailClass.BOUNCE:
+                # Our answer never reached the customer: staff must know.
+                rt.store.set_reply_state(reply["id"], OutboxState.FAILED, now,
+                                         f"bounced after sending: {parsed.class_reason}")
+        log.info("message %s from %s is %s (%s): stored, not answered%s", parsed.message_id, parsed.sender,
+                 parsed.mail_class, parsed.class_reason,
+                 f"; about our reply on claim {rt.claim_ref(claim_id)}" if reply else "")
+        return "machine", claim_id
     claim_id = _thread(rt, parsed, mail, now)
     rt.store.set_message_claim(row, claim_id)
     claim = rt.store.claim(claim_id)
@@ -183,6 +194,17 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     log.info("message %s from %s: claim %s %s, %s -> %s, reply %s", parsed.message_id, parsed.sender,
              rt.claim_ref(claim_id), merged.kind, previous, decision.state, decision.reply or "none")
     return "ingested", claim_id
+
+
+def _our_reply_in(rt: Runtime, raw: bytes, parsed: ParsedMail) -> dict | None:
+    """The reply of ours a bounce or an auto-reply is about: by its threading headers, or by our
+    Message-ID quoted anywhere in it (a delivery report attaches or quotes the mail that failed)."""
+    domain = re.escape(rt.config.bot.message_id_domain.encode())
+    quoted = [m.decode(errors="replace") for m in re.findall(rb"<[^<>\s]{1,200}@" + domain + rb">", raw, re.I)]
+    for message_id in dict.fromkeys([parsed.in_reply_to, *parsed.references, *quoted]):
+        if message_id and (reply := rt.store.reply_by_message_id(message_id)) is not None:
+            return reply
+    return None
 
 
 def _staff_answer(rt: Runtime, parsed: ParsedMail, row: int, now: dt.datetime) -> int | None:

@@ -61,9 +61,13 @@ def routed(decision: Decision, rule: RoutingRule, why: str) -> Decision:
 
 
 def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]:
-    """Claims in review, oldest first, with what staff need to decide them."""
+    """Claims in review, and claims whose reply could not be delivered, oldest first, with what staff
+    need to decide them."""
     rows = []
-    for claim in store.claims(ClaimState.IN_REVIEW.value):
+    bounced = {r["claim_id"]: r for r in store.replies_in_state("failed")}
+    waiting = {c["id"]: c for c in store.claims(ClaimState.IN_REVIEW.value)}
+    waiting.update({c["id"]: c for c in store.claims() if c["id"] in bounced})
+    for claim in waiting.values():
         facts = json.loads(claim["facts"] or "{}")
         reports = facts.get("reports", [])
         labs = [f"{r['lab']} ({r['found_in']})" for r in reports if r.get("lab")]
@@ -77,4 +81,7 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
             "routed_by": claim["routed_by"], "reasons": reasons,
             "why": f"rule {claim['routed_by']}" if claim["routed_by"] else ", ".join(reasons),
         })
+        if claim["id"] in bounced:
+            failure = bounced[claim["id"]]
+            rows[-1]["why"] = f"reply to {failure['to_addr']} failed: {failure['last_error']}"
     return sorted(rows, key=lambda r: r["created_at"])

@@ -243,6 +243,10 @@ class Store:
     def is_our_reply(self, message_id: str) -> bool:
         return self._one("select 1 from outbox where message_id = ?", [message_id]) is not None
 
+    def reply_by_message_id(self, message_id: str) -> dict | None:
+        return self._one("select id, claim_id, message_id, to_addr, state from outbox where message_id = ?",
+                         [message_id])
+
     def first_customer_message(self, claim_id: int) -> dict | None:
         return self._one("select * from messages where claim_id = ? order by id limit 1", [claim_id])
 

@@ -252,3 +252,33 @@ def test_daemon_timer_job_reminds_and_sends_without_a_poll(bot):
     assert [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])] == ["ask_evidence", "reminder"]
     assert [r["state"] for r in bot.rt.store.replies(claim["id"])] == ["sent", "sent"]
     assert len(bot.replies()) == 2
+
+
+def test_bounce_of_our_reply_is_linked_to_the_claim_and_shown_to_staff(bot):
+    from rma_mailbot.review import waiting_for_staff
+
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."))
+    bot.poll()
+    [claim] = bot.claims()
+    [ours] = bot.rt.store.replies(claim["id"])
+    dsn = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+        "To: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn1@mx.example.org>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nMailbox full.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822; carol@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: support@example.com\r\nTo: carol@example.org\r\nMessage-ID: {ours['message_id']}\r\n"
+        "--b--\r\n"
+    ).encode()
+    bot.deliver(dsn, at=bot.now + dt.timedelta(minutes=5))
+    report = bot.poll(now=bot.now + dt.timedelta(minutes=5))
+    assert report.machine == 1 and report.replies_queued == 0
+    after = bot.rt.store.replies(claim["id"])
+    assert len(after) == 1 and after[0]["state"] == "failed" and "bounced" in after[0]["last_error"]
+    event = [e for e in bot.rt.store.events(claim["id"]) if e["kind"] == "machine_mail"]
+    assert len(event) == 1 and ours["message_id"] in event[0]["detail"]
+    [row] = waiting_for_staff(bot.rt.store, "CLM", bot.now)
+    assert row["id"] == claim["id"] and "reply to carol@example.org failed" in row["why"]
