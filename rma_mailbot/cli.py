@@ -238,6 +238,50 @@ def apply_overrides(ctx: click.Context) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+@clean_errors
+def quarantine(ctx: click.Context, as_json: bool) -> None:
+    """Mail that could not be processed, with the reason; `reprocess ID` takes one in again."""
+    from rma_mailbot.store import Store
+    from rma_mailbot.views import table
+
+    config = _config(ctx)
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
+    rows = [{"id": r["id"], "received_at": r["received_at"], "size": r["size"], "reason": r["class_reason"],
+             "where": f"{r['mailbox']}/{r['uid']}" if r["mailbox"] else "", "raw": str(store.blobs.path(r["raw_path"]))}
+            for r in store.quarantined()]
+    store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(table(rows, ["id", "received_at", "size", "where", "reason"]) if rows else "quarantine is empty")
+
+
+@cli.command()
+@click.argument("message_id", type=int)
+@click.pass_context
+@clean_errors
+def reprocess(ctx: click.Context, message_id: int) -> None:
+    """Process a quarantined message again (after a fix), and deliver what it causes."""
+    from rma_mailbot.outbox import deliver_pending
+    from rma_mailbot.pipeline import reprocess as run_reprocess
+    from rma_mailbot.runtime import Runtime
+
+    config = _config(ctx)
+    rt = Runtime.open(config)
+    try:
+        outcome, claim_id = run_reprocess(rt, message_id, dt.datetime.now(config.tz))
+        delivery = deliver_pending(rt.store, config, dt.datetime.now(config.tz))
+        claim = f", claim {rt.claim_ref(claim_id)}" if claim_id else ""
+    finally:
+        rt.close()
+    click.echo(f"message {message_id}: {outcome}{claim}; {delivery.sent} repl{'y' if delivery.sent == 1 else 'ies'} "
+               f"sent")
+    sys.exit(1 if outcome == "quarantined" else 0)
+
+
 @cli.command("check-config")
 @click.pass_context
 @clean_errors

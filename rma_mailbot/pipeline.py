@@ -20,7 +20,7 @@ from rma_mailbot import overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
-from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport
+from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport, SourceRef
 from rma_mailbot.outbox import deliver_pending
 from rma_mailbot.parse import parse, strip_own_words
 from rma_mailbot.runtime import Runtime
@@ -28,7 +28,7 @@ from rma_mailbot.sources import Source
 from rma_mailbot.store import OutboxState, iso
 from rma_mailbot.waiting import run_timers
 
-__all__ = ["Progress", "Runtime", "ingest", "poll_once"]
+__all__ = ["Progress", "Runtime", "ingest", "poll_once", "reprocess"]
 
 log = logging.getLogger(__name__)
 
@@ -254,3 +254,17 @@ def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_i
             "is_photo": int(photo is not None), "width": photo.width if photo else None,
             "height": photo.height if photo else None, "is_report": int(digest in reports), "path": path,
         })
+
+
+def reprocess(rt: Runtime, message_row: int, now: dt.datetime) -> tuple[str, int | None]:
+    """Take a quarantined message in again (after a fix), as if it had just arrived; one transaction."""
+    with rt.store.transaction():
+        if rt.store.message(message_row)["mail_class"] != MailClass.QUARANTINED:
+            raise ClaimNotFound(f"message {message_row} is not in quarantine")
+        ref, row = rt.store.forget_message(message_row)
+        raw = rt.store.blobs.path(row["raw_path"]).read_bytes()
+        received = dt.datetime.fromisoformat(row["received_at"])
+        outcome = ingest(rt, IncomingMail(ref or SourceRef("reprocessed", 0, str(message_row)), raw, received), now)
+        rt.store.add_event(outcome[1], "reprocessed", {"message": message_row, "outcome": outcome[0],
+                                                       "was": row["class_reason"]}, now)
+    return outcome

@@ -186,7 +186,26 @@ class Store:
         return self._one("select * from messages where message_key = ?", [message_key])
 
     def message(self, message_row: int) -> dict:
-        return self.db["messages"].get(message_row)
+        row = self._one("select * from messages where id = ?", [message_row])
+        if row is None:
+            raise ClaimNotFound(f"no stored message {message_row}")
+        return row
+
+    def quarantined(self) -> list[dict]:
+        return list(self.db.query(
+            "select m.*, l.mailbox, l.uidvalidity, l.uid from messages m left join locations l on l.message = m.id "
+            "where m.mail_class = 'quarantined' group by m.id order by m.id"))
+
+    def forget_message(self, message_row: int) -> tuple[SourceRef | None, dict]:
+        """Remove a message row (to take it in again); returns where it sat and the row."""
+        row = self.message(message_row)
+        location = self._one("select * from locations where message = ? limit 1", [message_row])
+        self.db.execute("delete from locations where message = ?", [message_row])
+        self.db.execute("update events set message = null where message = ?", [message_row])
+        self.db.execute("delete from attachments where message = ?", [message_row])
+        self.db.execute("delete from messages where id = ?", [message_row])
+        ref = SourceRef(location["mailbox"], location["uidvalidity"], location["uid"]) if location else None
+        return ref, row
 
     def add_location(self, ref: SourceRef, message_row: int) -> None:
         self.db["locations"].insert({"mailbox": ref.mailbox, "uidvalidity": ref.uidvalidity, "uid": ref.uid,

@@ -282,3 +282,39 @@ def test_bounce_of_our_reply_is_linked_to_the_claim_and_shown_to_staff(bot):
     assert len(event) == 1 and ours["message_id"] in event[0]["detail"]
     [row] = waiting_for_staff(bot.rt.store, "CLM", bot.now)
     assert row["id"] == claim["id"] and "reply to carol@example.org failed" in row["why"]
+
+
+def test_quarantined_mail_is_listed_and_reprocessed_after_a_fix(bot, monkeypatch):
+    import json as json_module
+
+    from click.testing import CliRunner
+
+    from rma_mailbot import pipeline
+    from rma_mailbot.cli import cli
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the extractor")
+
+    monkeypatch.setattr(pipeline, "extract", broken)
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake."))
+    report = bot.poll()
+    assert report.quarantined == 1 and bot.claims() == []
+
+    def cli_run(*args):
+        return CliRunner().invoke(cli, ["--config", str(bot.config.path), *args])
+
+    [row] = json_module.loads(cli_run("quarantine", "--json").output)
+    assert "processing failed: ValueError: a bug in the extractor" in row["reason"]
+    assert row["where"].startswith("maildir:")
+
+    monkeypatch.undo()  # the fix
+    result = cli_run("reprocess", str(row["id"]))
+    assert result.exit_code == 0, result.output
+    assert "ingested, claim CLM-00001; 1 reply sent" in result.output
+    assert cli_run("quarantine").output.strip() == "quarantine is empty"
+    [claim] = bot.rt.store.claims()
+    assert claim["state"] == "approved"
+    assert "reprocessed" in [e["kind"] for e in bot.rt.store.events(claim["id"])]
+    assert bot.poll().fetched == 0  # nothing is taken in twice
+    again = cli_run("reprocess", str(row["id"]))
+    assert again.exit_code == 1 and "not in quarantine" in again.output
