@@ -25,6 +25,9 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "ja", "cn"]
 _reply_parser = EmailReplyParser(languages=REPLY_LANGUAGES)
+# A claim is a few paragraphs; only this much of a body is read for the customer's words, so that a
+# megabyte of text (the corpus has such mails) costs no more than a long letter.
+MAX_TEXT_CHARS = 20_000
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -59,7 +62,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         sender=sender,
         sender_name=sender_name,
         subject=subject,
-        text=strip_quoted(full_text),
+        text=strip_quoted(full_text[:MAX_TEXT_CHARS]),
         full_text=full_text,
         in_reply_to=_first_msgid(message.get("In-Reply-To", "")),
         references=tuple(_MSGID.findall(" ".join(str(v) for v in message.get_all("References", [])))),
