@@ -162,6 +162,14 @@ class WarehouseConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    max_message_bytes: int = 40_000_000
+    max_attachments: int = 20
+    max_attachment_bytes: int = 15_000_000
+    max_claim_bytes: int = 100_000_000
+
+
+@dataclass(frozen=True)
 class RoutingRule:
     """Claims matching every condition given go to staff instead of an automatic answer."""
 
@@ -198,6 +206,7 @@ class Config:
     smtp: SmtpConfig | None = None
     warehouse: WarehouseConfig | None = None
     review: ReviewConfig = ReviewConfig()
+    limits: LimitsConfig = LimitsConfig()
     tz: zoneinfo.ZoneInfo = field(default=zoneinfo.ZoneInfo("UTC"), compare=False)
     order_number_re: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False)
 

@@ -61,10 +61,10 @@ def recent_claims(store, claim: dict) -> int:
 
 
 def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
-            customer_name: str = "") -> None:
+            customer_name: str = "", notes: tuple[str, ...] = ()) -> None:
     """The customer's answer first (customers wait on it), then the warehouse's check if one is due."""
     if decision.reply is not None:
-        queue_reply(rt, claim_id, decision, now, customer_name=customer_name)
+        queue_reply(rt, claim_id, decision, now, customer_name=customer_name, notes=notes)
     if Reason.WAREHOUSE_CHECK in decision.reasons:
         queue_warehouse_check(rt, claim_id, facts, now)
 
@@ -85,12 +85,13 @@ def follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, mes
 
 
 def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime, *, kind: ReplyKind | None = None,
-                customer_name: str = "", staff_reason: str = "") -> None:
-    """Answer the claim's customer in the claim's thread."""
+                customer_name: str = "", staff_reason: str = "", notes: tuple[str, ...] = ()) -> None:
+    """Answer the claim's customer in the claim's thread; ``notes`` are about attachments we did not keep."""
     claim = rt.store.claim(claim_id)
     first = rt.store.first_customer_message(claim_id)
     last = rt.store.last_customer_message(claim_id)
-    context = _context(rt, claim, kind or decision.reply, decision, customer_name, staff_reason=staff_reason)
+    context = _context(rt, claim, kind or decision.reply, decision, customer_name, staff_reason=staff_reason,
+                       attachment_notes=notes)
     envelope = replies.Envelope(
         support_address=rt.config.bot.support_address, support_name=rt.config.bot.support_name,
         customer=claim["customer"], customer_name=customer_name, subject=first["subject"] if first else "",

@@ -7,6 +7,7 @@ import io
 import re
 import warnings
 
+import pillow_heif
 from PIL import Image
 from pypdf import PdfReader
 
@@ -23,6 +24,9 @@ from rma_mailbot.phrases import (
     SENTENCE_END,
     STATEMENT_PATTERNS,
 )
+
+# Phones send HEIC photos; with this, Pillow decodes them like any other.
+pillow_heif.register_heif_opener()
 
 # A signature logo or a tracking pixel is no photo of a parcel.
 MIN_PHOTO_PIXELS = 200 * 200

@@ -114,11 +114,13 @@ class IncomingMail:
 class Part:
     """One attachment or inline part, decoded."""
 
-    content_type: str
+    content_type: str  # as the mail declares it
     payload: bytes
-    filename: str = ""
+    filename: str = ""  # as the sender named it: shown to people, never used on the filesystem
     content_id: str = ""
     inline: bool = False
+    sniffed: str = ""  # the type the bytes really have ("" when unrecognised)
+    inside: str = ""  # the container it was unpacked from, e.g. "winmail.dat"
 
 
 @dataclass(frozen=True)

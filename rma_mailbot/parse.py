@@ -11,8 +11,10 @@ import logging
 import re
 
 import authres
+import filetype
 import html2text
 import mailparser
+import tnefparse
 from mailparser_reply import EmailReplyParser
 
 from rma_mailbot.errors import ParseError
@@ -28,6 +30,7 @@ _reply_parser = EmailReplyParser(languages=REPLY_LANGUAGES)
 # A claim is a few paragraphs; only this much of a body is read for the customer's words, so that a
 # megabyte of text (the corpus has such mails) costs no more than a long letter.
 MAX_TEXT_CHARS = 20_000
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -160,6 +163,12 @@ def _text(mail) -> str:
     return converter.handle(html).strip()
 
 
+def sniff(data: bytes) -> str:
+    """The content type the bytes really have: a program named photo.jpg is a program."""
+    kind = filetype.guess(data[:8192])
+    return kind.mime if kind else ""
+
+
 def _parts(mail):
     for attachment in mail.attachments:
         payload = attachment.get("payload") or ""
@@ -167,16 +176,39 @@ def _parts(mail):
             try:
                 data = base64.b64decode(payload)
             except (binascii.Error, ValueError):
-                continue
+                continue  # undecodable; the raw mail is stored whole all the same
         else:
             data = payload.encode(_codec(attachment.get("charset")), errors="replace")
-        yield Part(
+        part = Part(
             content_type=str(attachment.get("mail_content_type") or "application/octet-stream").lower(),
             payload=data,
             filename=one_line(str(attachment.get("filename") or "")),
             content_id=str(attachment.get("content-id") or "").strip("<> "),
             inline=str(attachment.get("content-disposition") or "").lower().startswith("inline"),
+            sniffed=sniff(data),
         )
+        if data.startswith(TNEF_SIGNATURE):
+            yield from _unpack_tnef(part)
+        else:
+            yield part
+
+
+def _unpack_tnef(part: Part):
+    """Outlook's winmail.dat: the attachments inside count, photos included; the container is kept too."""
+    yield part
+    try:
+        inner = tnefparse.TNEF(part.payload).attachments
+    except Exception:  # noqa: BLE001 - tnefparse raises assorted errors on broken containers; keep the container
+        log.info("winmail.dat could not be unpacked; kept as it is")
+        return
+    for attachment in inner:
+        data = bytes(attachment.data or b"")
+        if not data:
+            continue
+        name = attachment.long_filename() or attachment.name or ""
+        name = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+        yield Part(content_type="application/octet-stream", payload=data, filename=one_line(name),
+                   sniffed=sniff(data), inside=part.filename or "winmail.dat")
 
 
 def _codec(charset: str | None) -> str:

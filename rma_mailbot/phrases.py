@@ -36,7 +36,7 @@ CLAUSE_BREAK = re.compile(r"""
 
 NEGATION = re.compile(rf"""
       \b(?:not|never|none|nobody|no\s+one|neither|nor|cannot|only|yet\s+to)\b
-    | \w+n{_APOS}t\b                                     # didn't, haven't, won't
+    | (?<=\w)n{_APOS}t\b                                 # didn't, haven't, won't
     | \bno\b(?!\.|\s*[#:]?\s*\d)                         # but not "order no. 104233" / "no 5"
     | \b(?:nicht|nie|niemals|kein\w*|nur)\b              # German puts "nicht" late: it falls inside the match
     | \b(?:ne|pas|jamais|aucun\w*|seul\w*)\b | \bn{_APOS}(?=\w)   # French "n'avons pas"
@@ -46,7 +46,7 @@ NEGATION = re.compile(rf"""
 """, _IX)
 
 # "We have not, as you asked, opened the bag": an English negation cut off by a comma still holds.
-DANGLING_NEGATION = re.compile(rf"(?:\b(?:have|has|had|did|do|does|is|are|was|were)\s+not|\w+n{_APOS}t)\s*[,(–—]",
+DANGLING_NEGATION = re.compile(rf"(?:\b(?:have|has|had|did|do|does|is|are|was|were)\s+not|(?<=\w)n{_APOS}t)\s*[,(–—]",
                                re.IGNORECASE)
 
 # A keyword said in the negative is no claim: "the parts are not defective", "nothing else is missing".
@@ -255,7 +255,8 @@ def _item(named: bool) -> str:
 
 
 def _items(separators: str) -> str:
-    return rf"{_item(False)}(?:\s*(?:{separators})\s*{_item(False)})*"
+    # At most a dozen items: an unbounded list would be re-read from every item, quadratic in long mails.
+    return rf"{_item(False)}(?:\s*(?:{separators})\s*{_item(False)}){{0,11}}"
 
 
 QUANTITY_ITEM = re.compile(_item(True), re.IGNORECASE)
@@ -313,7 +314,9 @@ _SENSITIVE_EN = r"""(?:
           |vacuum|sealed|dry|desiccant)[-\s]+)+(?:bags?|pouch(?:es)?|packs?|packaging|seals?)
     | bags? | pouch(?:es)? | mbbs? | (?:vacuum[-\s]|reel[-\s]|factory[-\s])?seals? | dry[-\s]?packs?
 )\b"""
-_SENSITIVE_DE = (r"(?:\b[\w-]*beutel\w*|\b[\w-]*(?:esd|antistatik|feuchtigkeit|vakuum|trockenmittel)[\w-]*"
+# German compounds ("ESD-Beutel", "Feuchtigkeitsschutzbeutel") end in the noun: it is matched inside the word,
+# with bounded gaps, as a leading [\w-]* would rescan long words from every position.
+_SENSITIVE_DE = (r"(?:beutel\w*|(?:esd|antistatik|feuchtigkeit|vakuum|trockenmittel)[\w-]{0,20}?"
                  r"(?:verpackung|tüte|folie)\w*|\b(?:versiegelung|siegel|mbb)\b)")
 _SENSITIVE_FR = (r"(?:sachets?|sacs?|emballages?\s+(?:sous\s+vide|antistatiques?|esd|étanches?)|scellés?"
                  r"|opercules?)\b")

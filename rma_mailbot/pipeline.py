@@ -16,7 +16,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 
-from rma_mailbot import overrides
+from rma_mailbot import limits, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
@@ -177,9 +177,12 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
                                              "subject": parsed.subject, "received_at": mail.received_at.isoformat()},
                        now, row)
     our_words = [r["body_text"] for r in rt.store.replies(claim_id)]
-    own = dataclasses.replace(parsed, text=strip_own_words(parsed.text, our_words))
+    kept, refused = limits.split(parsed.parts, rt.config.limits, message_bytes=len(mail.raw),
+                                 claim_bytes=rt.store.claim_attachment_bytes(claim_id))
+    own = dataclasses.replace(parsed, text=strip_own_words(parsed.text, our_words), parts=kept)
     facts = extract(own, rt.config.order_number_re, rt.config.policy.recognised_labs)
-    _store_attachments(rt, own, facts, claim_id, row)
+    _store_attachments(rt, own, facts, claim_id, row, refused)
+    notes = tuple(r.describe() for r in refused) + tuple(n for n in (limits.archive_note(kept),) if n)
     merged = rt.store.claim_facts(claim_id).merged(facts)
     previous = ClaimState(claim["state"])
     if previous in FINAL_STATES and claim["order_id"]:
@@ -190,7 +193,7 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
         if previous is ClaimState.CLOSED:
             rt.store.add_event(claim_id, "reopened", {"why": "the customer answered a closed claim"}, now, row)
         decision = decide_claim(rt, claim, merged, dt.date.fromisoformat(claim["claim_date"]), now, row)
-    respond(rt, claim_id, decision, merged, now, customer_name=parsed.sender_name)
+    respond(rt, claim_id, decision, merged, now, customer_name=parsed.sender_name, notes=notes)
     log.info("message %s from %s: claim %s %s, %s -> %s, reply %s", parsed.message_id, parsed.sender,
              rt.claim_ref(claim_id), merged.kind, previous, decision.state, decision.reply or "none")
     return "ingested", claim_id
@@ -242,7 +245,9 @@ def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetim
     return rt.store.create_claim(parsed.sender, claim_date, now)
 
 
-def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int) -> None:
+def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int,
+                       refused: tuple[limits.Refused, ...]) -> None:
+    """Kept parts go to the blob store under their sha256; refused ones are recorded, not stored."""
     photos = {p.sha256: p for p in facts.photos}
     reports = {r.sha256 for r in facts.reports}
     for part in mail.parts:
@@ -250,9 +255,17 @@ def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_i
         photo = photos.get(digest)
         rt.store.add_attachment({
             "claim_id": claim_id, "message": message_row, "sha256": digest,
-            "content_type": photo.content_type if photo else part.content_type, "size": len(part.payload),
+            "content_type": photo.content_type if photo else part.sniffed or "application/octet-stream",
+            "declared_type": part.content_type, "filename": part.filename, "size": len(part.payload),
             "is_photo": int(photo is not None), "width": photo.width if photo else None,
             "height": photo.height if photo else None, "is_report": int(digest in reports), "path": path,
+        })
+    for item in refused:
+        rt.store.add_attachment({
+            "claim_id": claim_id, "message": message_row, "sha256": hashlib.sha256(item.part.payload).hexdigest(),
+            "content_type": item.part.sniffed or "application/octet-stream", "declared_type": item.part.content_type,
+            "filename": item.part.filename, "size": len(item.part.payload), "is_photo": 0, "is_report": 0,
+            "path": None, "refused": item.why,
         })
 
 

@@ -58,6 +58,7 @@ class ReplyContext:
     claim_kind: str = ""
     resolution: str = ""  # a staff approval: refund, reship, replace or credit
     staff_reason: str = ""  # a staff rejection in their own words
+    attachment_notes: tuple[str, ...] = ()  # attachments we did not keep, and how to send them instead
 
 
 @dataclass(frozen=True)

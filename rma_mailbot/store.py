@@ -95,6 +95,14 @@ def m003_staff_review(db: sqlite_utils.Database) -> None:
     }, pk="id", foreign_keys=[("claim_id", "claims", "id")])
 
 
+@migrations()
+def m004_attachment_kinds(db: sqlite_utils.Database) -> None:
+    """What a part claimed to be, its sender's name for it (shown, never a path), and why it was refused."""
+    db["attachments"].add_column("declared_type", str)
+    db["attachments"].add_column("filename", str)
+    db["attachments"].add_column("refused", str)
+
+
 class OutboxState:
     QUEUED = "queued"
     SENDING = "sending"
@@ -329,6 +337,11 @@ class Store:
 
     def add_attachment(self, row: dict) -> None:
         self.db["attachments"].insert(row, ignore=True)
+
+    def claim_attachment_bytes(self, claim_id: int) -> int:
+        row = self._one("select coalesce(sum(size), 0) n from attachments where claim_id = ? and path is not null",
+                        [claim_id])
+        return row["n"]
 
     def attachments(self, claim_id: int) -> list[dict]:
         return list(self.db.query("select * from attachments where claim_id = ? order by id", [claim_id]))

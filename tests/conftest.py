@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email
+import email.policy
 import itertools
+import mailbox
 import os
 import pwd
 import shutil
@@ -14,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from rma_mailbot.pipeline import poll_once
+from rma_mailbot.sources import open_source
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 REPO = Path(__file__).resolve().parents[1]
@@ -249,3 +256,39 @@ def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder",
         change(data)
     path.write_text(tomli_w.dumps(data) + extra)
     return path
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Bot:
+    """The bot on a Maildir and a folder outbox, with a clock the test sets."""
+
+    def __init__(self, config, rt, now):
+        self.config, self.rt, self.now = config, rt, now
+        self.inbox = mailbox.Maildir(config.maildir.path, create=True)
+
+    def deliver(self, message, at: dt.datetime | None = None):
+        stored = mailbox.MaildirMessage(message)
+        stored.set_date((at or self.now).timestamp())
+        return self.inbox.add(stored)
+
+    def poll(self, now: dt.datetime | None = None):
+        source = open_source(self.config)
+        try:
+            return poll_once(self.rt, source, lambda: now or self.now)
+        finally:
+            source.close()
+
+    def claims(self):
+        return self.rt.store.claims()
+
+    def replies(self):
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in sorted(self.config.outbox.folder.glob("*.eml"))]

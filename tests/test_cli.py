@@ -10,11 +10,10 @@ import mailbox
 import signal
 import subprocess
 import sys
-import time
 
 from click.testing import CliRunner
 
-from conftest import write_config
+from conftest import wait_until, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot.cli import cli
 
@@ -99,15 +98,6 @@ def test_python_dash_m_works(tmp_path):
     out = subprocess.run([sys.executable, "-m", "rma_mailbot", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "poll" in out and "demo" in out
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_run_daemon_answers_and_stops_cleanly_on_sigterm(tmp_path):

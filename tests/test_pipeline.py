@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
-import mailbox
 
 import pytest
 
-from conftest import write_config
+from conftest import Bot, write_config
 from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.outbox import FolderTransport
-from rma_mailbot.pipeline import Runtime, poll_once
-from rma_mailbot.sources import open_source
+from rma_mailbot.pipeline import Runtime
 from rma_mailbot.store import OutboxState
 
 TZ = dt.UTC
@@ -30,31 +26,6 @@ def bot(tmp_path):
     rt = Runtime.open(config)
     yield Bot(config, rt, dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ))
     rt.close()
-
-
-class Bot:
-    def __init__(self, config, rt, now):
-        self.config, self.rt, self.now = config, rt, now
-        self.inbox = mailbox.Maildir(config.maildir.path, create=True)
-
-    def deliver(self, message, at: dt.datetime | None = None):
-        stored = mailbox.MaildirMessage(message)
-        stored.set_date((at or self.now).timestamp())
-        return self.inbox.add(stored)
-
-    def poll(self, now: dt.datetime | None = None):
-        source = open_source(self.config)
-        try:
-            return poll_once(self.rt, source, lambda: now or self.now)
-        finally:
-            source.close()
-
-    def claims(self):
-        return self.rt.store.claims()
-
-    def replies(self):
-        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-                for p in sorted(self.config.outbox.folder.glob("*.eml"))]
 
 
 def test_poll_twice_changes_nothing(bot):

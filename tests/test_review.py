@@ -11,10 +11,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from test_cli import wait_until
-from test_pipeline import Bot
 
-from conftest import write_config
+from conftest import Bot, wait_until, write_config
 from mails import COMPLETE_MISSING_ITEMS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
