@@ -65,7 +65,7 @@ _NOT_PAPERWORK_AFTER = rf"(?!\s+(?:(?:the|an?|our|my)\s+)?{_DOCUMENT})"
 # First match wins, so the most specific kinds come first.
 KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
     (ClaimKind.QUALITY, re.compile(rf"""
-        {_UNSAID}\b(?:defect\w* | faulty | broken | damaged | fake(?![.@]\w) | counterfeit\w* | malfunction\w*
+        \b{_UNSAID}(?:defect\w* | faulty | broken | damaged | fake(?![.@]\w) | counterfeit\w* | malfunction\w*
                    | knock-?offs? | refurbished | dead\s+on\s+arrival | doa
                    | (?:poor|bad|low)\s+quality | (?:quality|qc)\s+(?:problem|issue|complaint)s?
                    | out\s+of\s+spec\w* | burn(?:t|ed)\s+out | stopped\s+working
@@ -74,11 +74,11 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       # "doesn't work", but not "sorry it didn't work out"
       | (?:\bnot|\bcannot|n{_APOS}t|\bnever)\s+(?:work(?:s|ed|ing)?\b(?!\s+out)|function\w*|power\s+(?:on|up))
       # German
-      | {_UNSAID}\b(?:defekt\w* | gefälscht\w* | fälschung\w* | fehlerhaft\w* | kaputt
+      | \b{_UNSAID}(?:defekt\w* | gefälscht\w* | fälschung\w* | fehlerhaft\w* | kaputt
                    | qualitätsm[aä]ngel\w* | qualitätsproblem\w*)\b
       | \bfunktionier\w*\s+nicht\b | \bnicht\s+original\b | \bkeine\s+original\w*
       # French
-      | {_UNSAID}\b(?:défectueu\w+ | contrefa\w+ | faux | fausses? | en\s+panne)
+      | \b{_UNSAID}(?:défectueu\w+ | contrefa\w+ | faux | fausses? | en\s+panne)
       | \bne\s+fonctionne\w*\s+pas\b | \bpas\s+d{_APOS}origine\b | \bproblème\s+de\s+qualité\b
       # Spanish
       | \b(?:defectuos\w+ | falsificad\w+ | averiad\w+ | falsos | falsas)\b
@@ -94,9 +94,9 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
       | \blost\s+(?:in\s+transit|in\s+the\s+post|by\s+the\s+(?:courier|carrier))
     """, _IX)),
     (ClaimKind.MISSING_ITEMS, re.compile(rf"""
-        {_UNSAID}{_NOT_PAPERWORK_BEFORE}
+        \b{_UNSAID}{_NOT_PAPERWORK_BEFORE}  # \b first: it fails fast where the lookbehinds would not
         (?<!\bpor\s)(?<!\bhace\s)  # "por falta de" is "for lack of", "hace falta" "is needed"
-        \b(?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b{_NOT_PAPERWORK_AFTER}
+        (?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b{_NOT_PAPERWORK_AFTER}
       | \bshort[-\s]?(?:shipped|shipment|delivery|delivered)\b | \bshipped\s+short\b | \bshort\s+by\s+\d
       | \b(?:received|got|delivered)\s+(?:only\s+)?\d+\s*\w*\s+(?:of|out\s+of|instead\s+of|rather\s+than)\s+\d+
       | \b(?:received|got)\s+(?:fewer|less|only\s+\d+)\b | \bfewer\s+(?:parts|pieces|pcs|items|units)\b

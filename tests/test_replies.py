@@ -328,3 +328,11 @@ def test_non_ascii_name_and_subject_round_trip():
     assert parsed["To"].addresses[0].display_name == "Jürgen Müller"
     assert parsed["Subject"] == "Re: Teile fehlen – Bestellung SO104233 [CLM-00001]"
     assert "Dear Jürgen Müller," in parsed.get_body(("plain",)).get_content()
+
+
+def test_customer_text_is_never_a_template():
+    """Values go into templates; a customer's "{{ ... }}" is printed as it is, never evaluated."""
+    ctx = context(ReplyKind.IN_REVIEW, customer_name="{{ 7*7 }} {% for x in range(3) %}x{% endfor %}")
+    message, text = build(ctx, envelope(subject="{{ config }} {{ ''.__class__ }}"))
+    assert "{{ 7*7 }}" in text and "49" not in text and "xxx" not in text
+    assert "{{ config }}" in reparse(message)["Subject"]
