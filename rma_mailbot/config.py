@@ -163,7 +163,7 @@ class WarehouseConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    max_message_bytes: int = 40_000_000
+    max_message_bytes: int = 25_000_000
     max_attachments: int = 20
     max_attachment_bytes: int = 15_000_000
     max_claim_bytes: int = 100_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import re
@@ -88,9 +89,12 @@ def _affirmed(pattern: re.Pattern[str], sentence: str) -> bool:
     """
     if sentence.endswith(("?", "？")):
         return False
+    breaks = [b.end() for b in CLAUSE_BREAK.finditer(sentence)]  # once, not per match: long mails stay linear
+    dangling = next((d.end() for d in DANGLING_NEGATION.finditer(sentence)), len(sentence) + 1)
     for found in pattern.finditer(sentence):
-        clause = max((b.end() for b in CLAUSE_BREAK.finditer(sentence, 0, found.start())), default=0)
-        if not (NEGATION.search(sentence, clause, found.end()) or DANGLING_NEGATION.search(sentence, 0, clause)):
+        before = bisect.bisect_right(breaks, found.start())
+        clause = breaks[before - 1] if before else 0
+        if not (NEGATION.search(sentence, clause, found.end()) or dangling <= clause):
             return True
     return False
 

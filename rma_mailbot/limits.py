@@ -56,6 +56,12 @@ def split(parts: tuple[Part, ...], limits: LimitsConfig, *, message_bytes: int,
     return tuple(kept), tuple(refused)
 
 
+def oversized_note(message_bytes: int, limits: LimitsConfig) -> str:
+    return (f"Your mail was {megabytes(message_bytes)}, over our limit of {megabytes(limits.max_message_bytes)} "
+            "per mail, so none of its attachments could be kept: please send fewer or smaller photos per mail "
+            "(most phones can share a photo at a lower size).")
+
+
 def archive_note(parts: tuple[Part, ...]) -> str:
     """Archives are kept but never opened: the customer should know the photos inside did not count."""
     if any(p.sniffed in ARCHIVES for p in parts):

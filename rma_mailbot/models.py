@@ -137,6 +137,7 @@ class ParsedMail:
     mail_class: MailClass
     class_reason: str = ""
     auth: tuple[tuple[str, str], ...] = ()  # (method, result) from our server's Authentication-Results
+    truncated: bool = False  # over the size limit: read from its head, attachments not taken
 
     @property
     def auth_failed(self) -> tuple[str, ...]:

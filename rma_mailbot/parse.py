@@ -30,6 +30,7 @@ _reply_parser = EmailReplyParser(languages=REPLY_LANGUAGES)
 # A claim is a few paragraphs; only this much of a body is read for the customer's words, so that a
 # megabyte of text (the corpus has such mails) costs no more than a long letter.
 MAX_TEXT_CHARS = 20_000
+HEAD_BYTES = 1_000_000
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -41,12 +42,18 @@ def one_line(value: str) -> str:
 
 
 def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addresses: frozenset[str] = frozenset(),
-          authserv_id: str = "") -> ParsedMail:
-    """Parse one message. Raises ParseError when it is not a message at all."""
-    if not raw.strip():
+          authserv_id: str = "", max_bytes: int | None = None) -> ParsedMail:
+    """Parse one message. Raises ParseError when it is not a message at all.
+
+    A message over ``max_bytes`` is read from its first HEAD_BYTES only: its headers and text, never
+    its attachments (which would not be kept anyway). Parsing costs several times a message's size
+    in memory, so this is what keeps a 50 MB mail from costing hundreds of MB.
+    """
+    if not raw[:4096].strip() and not raw.strip():  # the head first: stripping 50 MB copies 50 MB
         raise ParseError("empty message")
+    truncated = max_bytes is not None and len(raw) > max_bytes
     try:
-        mail = mailparser.parse_from_bytes(raw)
+        mail = mailparser.parse_from_bytes(raw[:HEAD_BYTES] if truncated else raw)
         message = mail.message
     except Exception as exc:  # mail-parser raises anything from its many helpers
         raise ParseError(f"mail-parser failed: {type(exc).__name__}: {exc}") from exc
@@ -69,10 +76,11 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         full_text=full_text,
         in_reply_to=_first_msgid(message.get("In-Reply-To", "")),
         references=tuple(_MSGID.findall(" ".join(str(v) for v in message.get_all("References", [])))),
-        parts=tuple(_parts(mail)),
+        parts=() if truncated else tuple(_parts(mail)),
         mail_class=mail_class,
         class_reason=class_reason,
         auth=auth_results(message.get_all("Authentication-Results", []), authserv_id),
+        truncated=truncated,
     )
 
 

@@ -86,7 +86,7 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime) -> tuple[str, int 
         return "duplicates", None
     try:
         parsed = parse(mail.raw, own_addresses=rt.own_addresses(), staff_addresses=rt.staff_addresses(),
-                       authserv_id=rt.config.review.authserv_id)
+                       authserv_id=rt.config.review.authserv_id, max_bytes=rt.config.limits.max_message_bytes)
     except ParseError as exc:
         return _quarantine(rt, mail, str(exc), now)
     if parsed.message_id and rt.store.is_our_reply(parsed.message_id):
@@ -182,7 +182,9 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     own = dataclasses.replace(parsed, text=strip_own_words(parsed.text, our_words), parts=kept)
     facts = extract(own, rt.config.order_number_re, rt.config.policy.recognised_labs)
     _store_attachments(rt, own, facts, claim_id, row, refused)
-    notes = tuple(r.describe() for r in refused) + tuple(n for n in (limits.archive_note(kept),) if n)
+    notes = tuple(r.describe() for r in refused) + tuple(
+        n for n in (limits.oversized_note(len(mail.raw), rt.config.limits) if parsed.truncated else "",
+                    limits.archive_note(kept)) if n)
     merged = rt.store.claim_facts(claim_id).merged(facts)
     previous = ClaimState(claim["state"])
     if previous in FINAL_STATES and claim["order_id"]:

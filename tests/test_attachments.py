@@ -149,3 +149,28 @@ def test_oversized_photo_is_not_kept_and_the_reply_says_how_to_send_it(bot):
     assert "programs are not accepted" in reply and "do not open archives" in reply
     raw = bot.rt.store.blobs.path(bot.rt.store.last_customer_message(claim["id"])["raw_path"]).read_bytes()
     assert b"IMG_big.jpg" in raw  # the mail itself is stored whole
+
+
+def test_mail_over_the_size_limit_is_stored_whole_but_only_its_text_is_read(tmp_path):
+    import os
+
+    write_orders(tmp_path / "orders.csv", dt.date(2026, 11, 24), STANDARD_ORDERS)
+    config = config_module.load(write_config(tmp_path / "config.toml"))
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, max_message_bytes=1_500_000))
+    rt = Runtime.open(config)
+    bot = Bot(config, rt, dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC))
+    try:
+        message = claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake, please take them back.")
+        message.add_attachment(os.urandom(2_000_000), maintype="image", subtype="jpeg", filename="huge.jpg")
+        size = len(message.as_bytes())
+        bot.deliver(message)
+        bot.poll()
+        [claim] = bot.claims()
+        assert claim["state"] == "approved"  # the text was read and decided on
+        assert bot.rt.store.attachments(claim["id"]) == []
+        reply = bot.rt.store.replies(claim["id"])[-1]["body_text"]
+        assert "over our limit of 1.5 MB per mail" in reply and "fewer or smaller photos" in reply
+        stored = bot.rt.store.blobs.path(bot.rt.store.last_customer_message(claim["id"])["raw_path"])
+        assert stored.stat().st_size == size
+    finally:
+        rt.close()
