@@ -329,6 +329,9 @@ OPENED_SENSITIVE = re.compile(rf"""
       \b(?:opened|unsealed|cut\s+open|cut|tore\s+open|tore|ripped\s+open|took\s+(?:\w+\s+){{0,3}}?out\s+of
          |removed\s+(?:\w+\s+){{0,3}}?from|broke\s+the\s+seals?\s+(?:of|on))\b
       \s+(?:(?!(?:and|but|box|boxes|parcel|carton|package)\b)[\w-]+\s+){{0,3}}?{_SENSITIVE_EN}
+    # "opened the box and the ESD bag" still counts, "opened the box and found the bags" does not
+    | \b(?:opened|unsealed|cut\s+open)\s+(?:the\s+|our\s+)?(?:outer\s+)?(?:box|boxes|parcel|carton|package)
+      \s+and\s+(?:also\s+)?(?:the\s+|all\s+the\s+)?{_SENSITIVE_EN}
     | \bbroke\s+(?:the\s+)?(?:vacuum\s+|esd\s+|reel\s+|factory\s+)?seals?\b
     | \b{_SENSITIVE_EN}\s+(?:which|that)\s+(?:we|i)\s+(?:\w+\s+)?(?:opened|unsealed|cut\s+open)\b
     | \b{_SENSITIVE_EN}[^.,;]{{0,20}}?\b(?:was|were|has|have|had|is|are|got)\b(?:\s+\w+){{0,3}}?

@@ -284,6 +284,7 @@ OPENED = rows(
     ("en-opened-the-bag", "Yes, we opened the bag.", True),
     ("en-no-problem-opened", "No worries, we opened the ESD bags in our ESD-safe area.", True),
     ("en-not-box-but-bag", "We did not open the box but we opened the ESD bag.", True),
+    ("en-box-and-bag", "We opened the box and the ESD bag.", True),
     ("en-bag-which-we-opened", "The reel came in an ESD bag which we opened in our ESD area.", True),
     ("en-vacuum-seal-broken", "The vacuum seal was broken.", True),
     ("en-removed-from-mbb", "We removed the reel from the moisture barrier bag.", True),
