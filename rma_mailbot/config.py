@@ -167,6 +167,8 @@ class LimitsConfig:
     max_attachments: int = 20
     max_attachment_bytes: int = 15_000_000
     max_claim_bytes: int = 100_000_000
+    max_replies_per_sender: int = 10
+    reply_window_minutes: int = 60
 
 
 @dataclass(frozen=True)

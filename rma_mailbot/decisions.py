@@ -54,6 +54,21 @@ def evidence_for_staff(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.date
     return decision
 
 
+def _rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
+    """Over limits.max_replies_per_sender in the window, the claim waits for staff, unanswered."""
+    limits = rt.config.limits
+    customer = rt.store.claim(claim_id)["customer"]
+    sent = rt.store.replies_to_since(customer, now - dt.timedelta(minutes=limits.reply_window_minutes))
+    if sent < limits.max_replies_per_sender:
+        return False
+    rt.store.set_claim(claim_id, now, state=ClaimState.IN_REVIEW.value, routed_by="reply-rate-limit")
+    rt.store.add_event(claim_id, "rate_limited", {
+        "why": f"{sent} automatic replies to {customer} in the last {limits.reply_window_minutes} minutes"}, now)
+    log.warning("claim %s: no automatic reply, %d already went to %s within %d minutes; waiting for staff",
+                rt.claim_ref(claim_id), sent, customer, limits.reply_window_minutes)
+    return True
+
+
 def recent_claims(store, claim: dict) -> int:
     """Claims by the same customer in the 30 days up to this claim's start, this one included."""
     created = dt.datetime.fromisoformat(claim["created_at"])
@@ -63,7 +78,7 @@ def recent_claims(store, claim: dict) -> int:
 def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
             customer_name: str = "", notes: tuple[str, ...] = ()) -> None:
     """The customer's answer first (customers wait on it), then the warehouse's check if one is due."""
-    if decision.reply is not None:
+    if decision.reply is not None and not _rate_limited(rt, claim_id, now):
         queue_reply(rt, claim_id, decision, now, customer_name=customer_name, notes=notes)
     if Reason.WAREHOUSE_CHECK in decision.reasons:
         queue_warehouse_check(rt, claim_id, facts, now)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Protocol
 
 from rma_mailbot.config import Config, OutboxMode, SmtpConfig, TLSMode
 from rma_mailbot.errors import DeliveryError, SourceError
+from rma_mailbot.health import backoff
 from rma_mailbot.store import OutboxState, Store, atomic_write
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    transport_error: str = ""  # the relay (or Drafts folder) could not be reached at all
 
 
 class FolderTransport:
@@ -148,39 +152,82 @@ def open_transport(config: Config) -> Transport:
     return SmtpTransport(config.smtp)
 
 
+RETRY_BASE_SECONDS = 60
+RETRY_CEILING_SECONDS = 3600
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether the process that marked a reply `sending` is dead (a crash left the row behind)."""
+    if not owner:
+        return True
+    host, _, pid = owner.rpartition(":")
+    if owner == owner_id():
+        return True  # ours, yet not being sent now: an earlier cycle of ours was cut off
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # cannot tell for another machine: leave it to that machine
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def deliver_pending(store: Store, config: Config, now: dt.datetime) -> DeliveryReport:
-    """Send every queued reply once; connect only when there is something to send."""
-    pending = store.replies_in_state(OutboxState.SENDING, OutboxState.QUEUED)
-    if not pending:
+    """Send every reply that is due, each exactly once; connect only when there is something to send.
+
+    A row is taken by marking it `sending` with our owner id in one conditional UPDATE, so that two
+    daemons by mistake never both send it. A row left `sending` by a dead process is checked with the
+    transport (the file, the draft) and sent again only when the transport cannot tell.
+    """
+    rows = [r for r in store.deliverable(now) if r["state"] == OutboxState.QUEUED or owner_gone(r["owner"])]
+    if not rows:
         return DeliveryReport()
     try:
         transport = open_transport(config)
     except DeliveryError as exc:
-        log.warning("outbox: %d repl%s waiting: %s", len(pending), "y" if len(pending) == 1 else "ies", exc)
-        return DeliveryReport(retrying=len(pending))
+        return DeliveryReport(retrying=len(rows), transport_error=str(exc))
+    me = owner_id()
     sent = failed = retrying = 0
     try:
-        for row in pending:
+        for row in rows:
+            if not store.take_reply(row["id"], me, row["state"], row["owner"]):
+                continue  # another process took it
             if row["state"] == OutboxState.SENDING and transport.delivered(row["message_id"]):
-                store.set_reply_state(row["id"], OutboxState.SENT, now)
+                _mark_sent(store, config, row, now)
                 sent += 1
                 continue
-            store.set_reply_state(row["id"], OutboxState.SENDING, now)
             try:
                 transport.deliver(row["raw"], config.bot.support_address, row["to_addr"], row["message_id"])
             except DeliveryError as exc:
                 final = exc.permanent or row["attempts"] + 1 >= config.outbox.max_attempts
-                store.set_reply_state(row["id"], OutboxState.FAILED if final else OutboxState.QUEUED, now, str(exc))
+                retry = None if final else now + dt.timedelta(seconds=backoff(
+                    row["attempts"] + 1, base=RETRY_BASE_SECONDS, ceiling=RETRY_CEILING_SECONDS))
+                store.set_reply_state(row["id"], OutboxState.FAILED if final else OutboxState.QUEUED, now, str(exc),
+                                      retry_at=retry)
+                if final:
+                    store.add_event(row["claim_id"], "reply_failed", {"message_id": row["message_id"],
+                                                                      "error": str(exc)}, now)
                 log.warning("reply %s to claim %s %s: %s", row["message_id"], row["claim_id"],
-                            "failed" if final else "will be retried", exc)
+                            "failed for good" if final else f"will be retried after {retry:%H:%M:%S}", exc)
                 failed += final
                 retrying += not final
                 continue
-            store.set_reply_state(row["id"], OutboxState.SENT, now)
-            store.add_event(row["claim_id"], "reply_sent", {"message_id": row["message_id"],
-                                                            "mode": config.outbox.mode.value}, now)
-            log.info("claim %s: reply %s sent to %s", row["claim_id"], row["reply_kind"], row["to_addr"])
+            _mark_sent(store, config, row, now)
             sent += 1
     finally:
         transport.close()
     return DeliveryReport(sent=sent, failed=failed, retrying=retrying)
+
+
+def _mark_sent(store: Store, config: Config, row: dict, now: dt.datetime) -> None:
+    with store.transaction():
+        store.set_reply_state(row["id"], OutboxState.SENT, now)
+        store.add_event(row["claim_id"], "reply_sent", {"message_id": row["message_id"],
+                                                        "mode": config.outbox.mode.value}, now)
+    log.info("claim %s: reply %s sent to %s", row["claim_id"], row["reply_kind"], row["to_addr"])

@@ -103,6 +103,14 @@ def m004_attachment_kinds(db: sqlite_utils.Database) -> None:
     db["attachments"].add_column("refused", str)
 
 
+@migrations()
+def m005_always_on(db: sqlite_utils.Database) -> None:
+    """Who is sending a reply and until when, when to retry it; the daemon's health for `status`."""
+    db["outbox"].add_column("owner", str)
+    db["outbox"].add_column("next_attempt_at", str)
+    db["health"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+
+
 class OutboxState:
     QUEUED = "queued"
     SENDING = "sending"
@@ -369,13 +377,47 @@ class Store:
         marks = ",".join("?" * len(states))
         return list(self.db.query(f"select * from outbox where state in ({marks}) order by id", list(states)))
 
-    def set_reply_state(self, reply_id: int, state: str, now: dt.datetime, error: str = "") -> None:
+    def deliverable(self, now: dt.datetime) -> list[dict]:
+        """Queued replies whose retry time has come, and replies left `sending` by a process now gone."""
+        return list(self.db.query(
+            "select * from outbox where (state = ? and coalesce(next_attempt_at, '') <= ?) or state = ? order by id",
+            [OutboxState.QUEUED, iso(now), OutboxState.SENDING]))
+
+    def take_reply(self, reply_id: int, owner: str, expected_state: str, expected_owner: str | None) -> bool:
+        """Mark a reply `sending` by us, if nobody else took it first: two daemons never send one reply."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "update outbox set state = ?, owner = ?, attempts = attempts + 1 "
+                "where id = ? and state = ? and coalesce(owner, '') = ?",
+                [OutboxState.SENDING, owner, reply_id, expected_state, expected_owner or ""])
+            return cursor.rowcount == 1
+
+    def set_reply_state(self, reply_id: int, state: str, now: dt.datetime, error: str = "",
+                        retry_at: dt.datetime | None = None) -> None:
         with self.transaction():
             self.db.execute(
-                "update outbox set state = ?, last_error = ?, attempts = attempts + ?,"
-                " sent_at = coalesce(?, sent_at) where id = ?",
-                [state, error, int(state == OutboxState.SENDING),
-                 iso(now) if state == OutboxState.SENT else None, reply_id])
+                "update outbox set state = ?, last_error = ?, sent_at = coalesce(?, sent_at), next_attempt_at = ?,"
+                " owner = case when ? = 'sending' then owner else null end where id = ?",
+                [state, error, iso(now) if state == OutboxState.SENT else None, iso(retry_at) if retry_at else None,
+                 state, reply_id])
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {r["state"]: r["n"] for r in self.db.query("select state, count(*) n from outbox group by state")}
+
+    def replies_to_since(self, address: str, since: dt.datetime) -> int:
+        row = self._one("select count(*) n from outbox where to_addr = ? and created_at >= ? and reply_kind != ?",
+                        [address, iso(since), "warehouse_check"])
+        return row["n"]
+
+    def set_health(self, now: dt.datetime, **values: object) -> None:
+        with self.transaction():
+            for key, value in values.items():
+                self.db["health"].upsert({"key": key, "value": json.dumps(value), "updated_at": iso(now)}, pk="key")
+
+    def health(self) -> dict[str, tuple[object, str]]:
+        if not self.db["health"].exists():
+            return {}
+        return {r["key"]: (json.loads(r["value"]), r["updated_at"]) for r in self.db.query("select * from health")}
 
     def auth_failures(self, claim_id: int) -> tuple[str, ...]:
         """SPF, DKIM or DMARC failures our server reported on any of the claim's mails."""

@@ -289,3 +289,20 @@ def test_quarantined_mail_is_listed_and_reprocessed_after_a_fix(bot, monkeypatch
     assert bot.poll().fetched == 0  # nothing is taken in twice
     again = cli_run("reprocess", str(row["id"]))
     assert again.exit_code == 1 and "not in quarantine" in again.output
+
+
+def test_replies_per_sender_are_rate_limited_and_the_rest_waits_for_staff(bot):
+    for n in range(12):
+        bot.deliver(claim_mail("carol@example.org", f"Return SO-200003 #{n}", "Ordered by mistake."),
+                    at=bot.now + dt.timedelta(seconds=n))
+    bot.poll()
+    claims = bot.claims()
+    answered = [c for c in claims if bot.rt.store.replies(c["id"])]
+    assert len(answered) == 10  # limits.max_replies_per_sender
+    waiting = [c for c in claims if not bot.rt.store.replies(c["id"])]
+    assert [(c["state"], c["routed_by"]) for c in waiting] == [("in_review", "reply-rate-limit")] * 2
+    # An hour later the window has passed and a new mail is answered again.
+    later = bot.now + dt.timedelta(minutes=61)
+    bot.deliver(claim_mail("carol@example.org", "Return SO-200003 again", "Ordered by mistake."), at=later)
+    bot.poll(now=later)
+    assert bot.rt.store.replies(bot.claims()[-1]["id"])
