@@ -92,6 +92,8 @@ def poll(ctx: click.Context) -> None:
         bar.close()
         source.close()
         rt.close()
+    if report.delivery_error:
+        click.echo(f"replies wait in the outbox: {report.delivery_error}", err=True)
     click.echo(f"{report.fetched} fetched: {report.ingested} new, {report.duplicates} already stored, "
                f"{report.machine} machine mail (not answered), {report.quarantined} quarantined; "
                f"{report.replies_queued} repl{'y' if report.replies_queued == 1 else 'ies'} queued, "
@@ -280,6 +282,24 @@ def reprocess(ctx: click.Context, message_id: int) -> None:
     click.echo(f"message {message_id}: {outcome}{claim}; {delivery.sent} repl{'y' if delivery.sent == 1 else 'ies'} "
                f"sent")
     sys.exit(1 if outcome == "quarantined" else 0)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+@clean_errors
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Health: the daemon, the last successful poll, IDLE, claims per state, the outbox, failed deliveries."""
+    from rma_mailbot.store import Store
+    from rma_mailbot.views import health_report, health_text
+
+    config = _config(ctx)
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
+    try:
+        report = health_report(store, config.bot.claim_ref_prefix, dt.datetime.now(dt.UTC))
+    finally:
+        store.close()
+    click.echo(json.dumps(report, indent=2) if as_json else health_text(report))
 
 
 @cli.command("check-config")

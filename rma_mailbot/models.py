@@ -267,3 +267,4 @@ class PollReport:
     claims_touched: tuple[int, ...] = field(default=())
     overrides_applied: int = 0
     override_problems: tuple[str, ...] = ()
+    delivery_error: str = ""  # the relay (or Drafts) could not be reached: replies wait in the outbox

@@ -75,7 +75,9 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     claims.update(run_timers(rt, clock()))
     queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
+    rt.store.set_health(clock(), last_successful_poll=iso(clock()), last_poll_error="")
     return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent, overrides_applied=len(staff.applied),
+                      delivery_error=delivery.transport_error,
                       override_problems=tuple(str(p) for p in staff.problems),
                       claims_touched=tuple(sorted(claims)))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 
 from rma_mailbot.errors import ClaimNotFound
@@ -122,3 +124,56 @@ def replay_text(report) -> str:
 
 def queue_table(rows: list[dict]) -> str:
     return table(rows, ["ref", "kind", "customer", "order_id", "age_days", "photos", "report", "why"])
+
+
+def health_report(store: Store, prefix: str, now: dt.datetime) -> dict:
+    health = {key: value for key, (value, _) in store.health().items()}
+    pid = health.get("pid")
+    running = bool(pid) and not health.get("stopped_at") and _alive(int(pid))
+    last_poll = health.get("last_successful_poll")
+    return {
+        "daemon": {"running": running, "pid": pid if running else None, "started_at": health.get("started_at"),
+                   "stopped_at": health.get("stopped_at") or None},
+        "last_successful_poll": last_poll,
+        "seconds_since_last_poll": int((now - dt.datetime.fromisoformat(last_poll)).total_seconds()) if last_poll
+        else None,
+        "last_poll_error": health.get("last_poll_error") or None,
+        "idle_connected": bool(health.get("idle_connected")) and running,
+        "claims": store.counts(),
+        "outbox": store.outbox_counts(),
+        "failed_deliveries": [
+            {"claim": f"{prefix}-{r['claim_id']:05d}", "to": r["to_addr"], "reply": r["reply_kind"],
+             "error": r["last_error"], "attempts": r["attempts"]}
+            for r in store.replies_in_state("failed")
+        ],
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def health_text(report: dict) -> str:
+    daemon = report["daemon"]
+    lines = [
+        "daemon: " + (f"running (pid {daemon['pid']}, since {daemon['started_at']})" if daemon["running"]
+                      else f"not running (stopped {daemon['stopped_at']})" if daemon["stopped_at"]
+                      else "not running"),
+        "last successful poll: " + (f"{report['last_successful_poll']} ({report['seconds_since_last_poll']} s ago)"
+                                    if report["last_successful_poll"] else "never"),
+    ]
+    if report["last_poll_error"]:
+        lines.append(f"last poll error: {report['last_poll_error']}")
+    lines.append(f"IMAP IDLE: {'connected' if report['idle_connected'] else 'not connected'}")
+    lines.append("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(report["claims"].items())) or "none"))
+    lines.append("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(report["outbox"].items())) or "empty"))
+    if report["failed_deliveries"]:
+        lines.append("failed deliveries:")
+        lines += [f"  {f['claim']} {f['reply']} -> {f['to']}: {f['error']}" for f in report["failed_deliveries"]]
+    return "\n".join(lines)

@@ -118,19 +118,31 @@ class ImapSource:
         if not target or not uids:
             return []
         try:
-            if self._client.has_capability("MOVE"):
-                self._client.move(uids, target)
-            else:
-                self._client.copy(uids, target)
-                self._client.add_flags(uids, [imapclient.DELETED])
-                if self._client.has_capability("UIDPLUS"):
-                    self._client.uid_expunge(uids)
-                else:
-                    self._client.expunge()
+            self._move(uids, target)
         except IMAP_ERRORS as exc:
-            log.warning("could not move %d message(s) to %s (will retry): %s", len(uids), target, _text(exc))
-            return []
-        return [r for r in refs if int(r.uid) in set(uids)]
+            # Someone may have deleted the processed folder: make it again and try once more.
+            try:
+                if self._client.folder_exists(target):
+                    raise
+                log.warning("IMAP folder %s is gone: creating it again", target)
+                self._client.create_folder(target)
+                self._move(uids, target)
+            except IMAP_ERRORS:
+                log.warning("could not move %d message(s) to %s (will retry): %s", len(uids), target, _text(exc))
+                return []
+        moved = set(uids)
+        return [r for r in refs if int(r.uid) in moved]
+
+    def _move(self, uids: list[int], target: str) -> None:
+        if self._client.has_capability("MOVE"):
+            self._client.move(uids, target)
+        else:
+            self._client.copy(uids, target)
+            self._client.add_flags(uids, [imapclient.DELETED])
+            if self._client.has_capability("UIDPLUS"):
+                self._client.uid_expunge(uids)
+            else:
+                self._client.expunge()
 
     def leftovers(self, known: KnownLocations) -> list[SourceRef]:
         refs = known.unmoved(self.mailbox, self._uidvalidity)
