@@ -170,7 +170,9 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        migrations.apply(self.db)
+        # Under the write lock, so that two processes starting together do not both migrate.
+        with self.transaction():
+            migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()

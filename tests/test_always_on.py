@@ -218,7 +218,8 @@ def test_two_daemons_by_mistake_answer_each_mail_once(live, tmp_path):
         wait_until(lambda: len(handler.messages) >= 60, 90, "60 replies")
         wait_until(lambda: status(config).get("outbox") == {"sent": 60}, 30, "the outbox to settle")
     finally:
-        assert first.stop() == 0 and second.stop() == 0
+        codes = first.stop(), second.stop()
+    assert codes == (0, 0), first.output()[-3000:] + second.output()[-3000:]
     store = Store(config_module.load(config).bot.database, tmp_path / "data", read_only=True)
     try:
         assert store.db["claims"].count == 60
