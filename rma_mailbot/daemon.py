@@ -114,9 +114,9 @@ class Daemon:
         self._idle_store.set_health(self.clock(), idle_connected=connected)
 
     def run(self) -> None:
-        rt = Runtime.open(self.config)
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT):  # first: a stop during start-up is a clean stop too
             signal.signal(signum, lambda *_: self.stopping.set())
+        rt = Runtime.open(self.config)
         rt.store.set_health(self.clock(), pid=os.getpid(), started_at=iso(self.clock()), stopped_at="",
                             idle_connected=False)
         scheduler = self._scheduler = BackgroundScheduler(timezone=self.config.tz,
