@@ -39,18 +39,37 @@ def _config(ctx: click.Context) -> config_module.Config:
     return config_module.load(config_module.config_path(ctx.obj["config"]))
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(level: int, fmt: str) -> None:
+    """Plain lines for people, or one JSON object per line for log collectors (--log-format json)."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                           rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))  # one line per job run is noise
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help=f"The config file (default: ${config_module.ENV_VAR}, else ./config.toml).")
 @click.option("-v", "--verbose", count=True, help="Log more (-v: each mail, -vv: debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", envvar="RMA_MAILBOT_LOG_FORMAT",
+              show_default=True, help="Log lines as text, or as JSON objects.")
 @click.version_option(package_name="rma-mailbot")
 @click.pass_context
-def cli(ctx: click.Context, config_file: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, config_file: str | None, verbose: int, log_format: str) -> None:
     """Runs a returns desk by email: claims, policy checks, templated replies."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     if ctx.invoked_subcommand == "run":
         level = min(level, logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(level, log_format)
     ctx.obj = {"config": config_file}
 
 

@@ -173,3 +173,17 @@ def test_show_explains_each_clause_with_its_evidence(tmp_path):
     for line in ("Clauses checked:", "missing_items_checklist", "warehouse_check", "History:", "mail_in",
                  "decision", "reply_queued", "Replies:"):
         assert line in text
+
+
+def test_one_log_line_per_mail_optionally_as_json(tmp_path):
+    workspace = tmp_path / "demo"
+    invoke("demo", "--workspace", str(workspace))
+    inbox = mailbox.Maildir(workspace / "inbox", create=True)
+    inbox.add(claim_mail("emil@example.com", "Return SO-100105 again", "Ordered by mistake.").as_bytes())
+    result = CliRunner().invoke(cli, ["--config", str(workspace / "config.toml"), "--log-format", "json", "-v",
+                                      "poll"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    [per_mail] = [r for r in records if r["logger"] == "rma_mailbot.pipeline" and "claim CLM-" in r["message"]]
+    assert "emil@example.com" in per_mail["message"] and "reply" in per_mail["message"]
