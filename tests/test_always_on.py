@@ -250,3 +250,27 @@ def test_poll_once_stops_between_messages(live):
     assert report.ingested == 1
     imap.select_folder("INBOX")
     assert len(imap.search("ALL")) == 2  # the rest waits for the next start
+
+
+def test_temporary_refusal_is_retried_after_a_backoff(live):
+    config, imap, handler = live
+    handler.refuse["buyer3@example.org"] = "451 4.7.1 greylisted, try again later"
+    imap.append("INBOX", return_mail(3))
+    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    database = config_module.load(config).bot.database
+    store = Store(database, database.parent)
+    try:
+        [row] = store.replies_in_state("queued")
+        assert row["attempts"] == 1 and "451" in row["last_error"]
+        due = dt.datetime.fromisoformat(row["next_attempt_at"])
+        assert dt.timedelta(seconds=40) < due - dt.datetime.now(dt.UTC) < dt.timedelta(seconds=80)
+        CliRunner().invoke(cli, ["--config", str(config), "poll"])
+        assert store.replies_in_state("queued")[0]["attempts"] == 1  # not before its time
+        del handler.refuse["buyer3@example.org"]
+        with store.transaction():  # as if the minute had passed
+            store.db.execute("update outbox set next_attempt_at = ?", ["2000-01-01T00:00:00+00:00"])
+    finally:
+        store.close()
+    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    assert replies_to(handler, "buyer3@example.org") == 1
+    assert status(config)["outbox"] == {"sent": 1}
