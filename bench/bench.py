@@ -1,0 +1,336 @@
+"""Backlog throughput, reply latency and memory, each against the floor the machine and Dovecot allow.
+
+Run with `bash bench/run` (it installs what it needs); `bash bench/run --help` for the options.
+
+- floor: a bare imapclient loop that FETCHes every message (BODY.PEEK[], batches of 50) and parses
+  each with mail-parser, nothing else;
+- bot: `rma-mailbot poll` until every mail is a claim and every reply has reached the SMTP server;
+- growth: both at several backlog sizes (each in a mailbox of its own);
+- latency: the daemon on IDLE, one complete claim APPENDed at a time, until its reply reaches the
+  SMTP server; the floor is a bare IDLE client seeing EXISTS.
+
+Both the floor and the bot run as child processes, so their peak RSS is their own (wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import imapclient
+import tomli_w
+from PIL import Image
+
+from rma_mailbot.testing import dovecot, smtp_recorder
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.25
+TARGET_RSS_MB = 250
+TARGET_LATENCY_OVER_FLOOR_MS = 150
+
+FLOOR = """
+import sys, time, imapclient, mailparser
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+client = imapclient.IMAPClient(host, port=port, ssl=False, timeout=60)
+client.login(user, password)
+client.select_folder("INBOX", readonly=True)
+uids = sorted(client.search("ALL"))
+for start in range(0, len(uids), 50):
+    for uid, data in client.fetch(uids[start:start + 50], ["BODY.PEEK[]"]).items():
+        mailparser.parse_from_bytes(data[b"BODY[]"])
+client.logout()
+"""
+
+
+# --- the backlog -----------------------------------------------------------------------------------
+
+def photos(rng: random.Random, count: int = 24) -> list[bytes]:
+    """Noise JPEGs of 150 to 400 kB: they neither compress nor decode faster than real photos."""
+    made = []
+    while len(made) < count:
+        width = rng.choice([640, 720, 800, 880, 960])
+        height = width * 3 // 4
+        out = io.BytesIO()
+        Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3)).save(out, "JPEG", quality=70)
+        if 150_000 <= len(out.getvalue()) <= 400_000:
+            made.append(out.getvalue())
+    return made
+
+
+def unique(jpeg: bytes, tag: bytes) -> bytes:
+    """The same picture with a JPEG comment segment of its own: a distinct file, as every real photo is."""
+    comment = b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag
+    return jpeg[:2] + comment + jpeg[2:]
+
+
+def backlog(size: int, seed: int, start: int) -> tuple[list[bytes], list[dict]]:
+    """Claim mails and their orders: 40% carry one to three photos; kinds mixed as a desk sees them."""
+    rng = random.Random(seed)
+    pictures = photos(rng)
+    today = dt.date.today()
+    mails, orders = [], []
+    for i in range(start, start + size):
+        customer, order = f"c{i}@example.org", f"SO-{700000 + i}"
+        orders.append({"Order No": order, "Customer Email": customer,
+                       "Ship Date": (today - dt.timedelta(days=6)).isoformat(),
+                       "Delivery Date": (today - dt.timedelta(days=2)).isoformat(), "Ship Via": "DHL Express",
+                       "Boxes": 2, "Part No": "LM2596S", "Qty": 40, "Carrier Status": "Delivered", "ESD/MSL": "",
+                       "Order Value": "120.00"})
+        with_photos = rng.random() < 0.4
+        message = EmailMessage()
+        message["From"] = f"Customer {i} <{customer}>"
+        message["To"] = "support@example.com"
+        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        message["Message-ID"] = f"<bench{i}.{seed}@example.org>"
+        if with_photos:
+            message["Subject"] = f"Missing items in {order}"
+            message.set_content(f"Hello,\n\nwe received all 2 boxes of order {order} and fully emptied each box, "
+                                f"but 3 pcs of LM2596S are missing. Photos attached.\n\nCustomer {i}\n")
+            for n in range(rng.randint(1, 3)):
+                jpeg = unique(rng.choice(pictures), f"{i}-{n}".encode())
+                message.add_attachment(jpeg, maintype="image", subtype="jpeg", filename=f"IMG_{i}_{n}.jpg")
+        elif rng.random() < 0.5:
+            message["Subject"] = f"Return {order}"
+            message.set_content(f"Hi, I ordered the parts of {order} by mistake and would like to return them.\n")
+        else:
+            message["Subject"] = f"{order} incomplete"
+            message.set_content(f"Hi, 5 pcs of LM2596S are missing from my order {order}.\n")
+        mails.append(message.as_bytes())
+    return mails, orders
+
+
+# --- running things --------------------------------------------------------------------------------
+
+def timed(command: list[str], **kwargs) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, **kwargs)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def account(server) -> tuple[str, str]:
+    return server.add_user()
+
+
+def append(server, user: str, password: str, mails: list[bytes]) -> None:
+    client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=60)
+    client.login(user, password)
+    for raw in mails:
+        client.append("INBOX", raw)
+    client.logout()
+
+
+def write_workspace(work: Path, server, user: str, password: str, smtp_port: int, orders: list[dict],
+                    poll_interval: int = 60) -> Path:
+    with (work / "orders.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(orders[0]))
+        writer.writeheader()
+        writer.writerows(orders)
+    import tomllib
+
+    data = tomllib.loads((ROOT / "config.example.toml").read_text())
+    data["bot"]["poll_interval_seconds"] = poll_interval
+    data["source"]["kind"] = "imap"
+    data["imap"].update(host="127.0.0.1", port=server.port, tls="none", username=user, password_env="BENCH_PASSWORD")
+    data["smtp"].update(host="127.0.0.1", port=smtp_port, tls="none", username="")
+    data["outbox"]["mode"] = "smtp"
+    data["limits"]["max_replies_per_sender"] = 1000
+    config = work / "config.toml"
+    config.write_text(tomli_w.dumps(data))
+    os.environ["BENCH_PASSWORD"] = password
+    return config
+
+
+def throughput(server, size: int, seed: int, start: int) -> dict:
+    mails, orders = backlog(size, seed, start)
+    user, password = account(server)
+    append(server, user, password, mails)
+    floor_s, floor_rss = timed([sys.executable, "-c", FLOOR, "127.0.0.1", str(server.port), user, password])
+    with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
+        config = write_workspace(Path(work), server, user, password, controller.port, orders)
+        bot_s, bot_rss = timed([sys.executable, "-m", "rma_mailbot", "--config", str(config), "poll"],
+                               stdout=subprocess.DEVNULL)
+        customers = {tos[0] for _, tos, _ in handler.messages if tos[0] != "warehouse@example.com"}
+        if len(customers) != size:
+            raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
+    megabytes = sum(len(m) for m in mails) / 1e6
+    return {"mails": size, "megabytes": round(megabytes, 1), "floor_s": round(floor_s, 2),
+            "floor_rss_mb": round(floor_rss), "bot_s": round(bot_s, 2), "bot_rss_mb": round(bot_rss),
+            "ratio": round(bot_s / floor_s, 2), "bot_mails_per_s": round(size / bot_s, 1),
+            "floor_mails_per_s": round(size / floor_s, 1)}
+
+
+def latency(server, rounds: int, seed: int) -> dict:
+    """Milliseconds from APPEND to the reply at the SMTP server, against a bare IDLE client's EXISTS."""
+    mails, orders = backlog(rounds * 4, seed, start=900_000)
+    complete = [m for m in mails if b"Missing items in" not in m][:rounds] or mails[:rounds]
+    user, password = account(server)
+    floor = [idle_floor(server, user, password, raw) for raw in complete[: rounds]]
+    user, password = account(server)
+    with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
+        config = write_workspace(Path(work), server, user, password, controller.port, orders, poll_interval=300)
+        daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait(lambda: _idle_connected(config), 60)
+            client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=60)
+            client.login(user, password)
+            bot = []
+            for raw in complete:
+                before = len(handler.messages)
+                started = time.monotonic()
+                client.append("INBOX", raw)
+                wait(lambda b=before: len(handler.messages) > b, 30)
+                bot.append((handler.arrivals[before] - started) * 1000)
+            client.logout()
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+    return {"rounds": len(bot), "floor_median_ms": round(statistics.median(floor), 1),
+            "floor_p95_ms": round(percentile(floor, 95), 1), "bot_median_ms": round(statistics.median(bot), 1),
+            "bot_p95_ms": round(percentile(bot, 95), 1)}
+
+
+def idle_floor(server, user: str, password: str, raw: bytes) -> float:
+    watcher = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=60)
+    watcher.login(user, password)
+    watcher.select_folder("INBOX")
+    watcher.idle()
+    seen = threading.Event()
+    started = [0.0]
+
+    def put() -> None:
+        sender = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=60)
+        sender.login(user, password)
+        started[0] = time.monotonic()
+        sender.append("INBOX", raw)
+        sender.logout()
+
+    threading.Thread(target=put).start()
+    while not seen.is_set():
+        for response in watcher.idle_check(timeout=10):
+            if len(response) > 1 and response[1] == b"EXISTS":
+                seen.set()
+    elapsed = (time.monotonic() - started[0]) * 1000
+    watcher.idle_done()
+    watcher.logout()
+    return elapsed
+
+
+def _idle_connected(config: Path) -> bool:
+    result = subprocess.run([sys.executable, "-m", "rma_mailbot", "--config", str(config), "status", "--json"],
+                            capture_output=True, text=True)
+    return result.returncode == 0 and json.loads(result.stdout)["idle_connected"]
+
+
+def wait(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out")
+        time.sleep(0.005)
+
+
+def percentile(values: list[float], pct: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+def report(results: dict) -> str:
+    lines = [f"rma_mailbot benchmark, {results['date']}, {results['machine']}", "",
+             "mails   MB     floor s  bot s   ratio  bot mails/s  floor RSS MB  bot RSS MB",
+             "------  -----  -------  ------  -----  -----------  ------------  ----------"]
+    for row in results["throughput"]:
+        lines.append(f"{row['mails']:>6}  {row['megabytes']:>5}  {row['floor_s']:>7}  {row['bot_s']:>6}  "
+                     f"{row['ratio']:>5}  {row['bot_mails_per_s']:>11}  {row['floor_rss_mb']:>12}  "
+                     f"{row['bot_rss_mb']:>10}")
+    for name, check in results["verdicts"].items():
+        lines.append(f"{'PASS' if check['pass'] else 'MISS'}  {name}: {check['detail']}")
+    if "latency" in results:
+        lat = results["latency"]
+        lines.insert(len(lines) - len(results["verdicts"]), "")
+        lines.insert(len(lines) - len(results["verdicts"]),
+                     f"latency over {lat['rounds']} mails: bot median {lat['bot_median_ms']} ms, p95 "
+                     f"{lat['bot_p95_ms']} ms; floor (bare IDLE sees EXISTS) median {lat['floor_median_ms']} ms, "
+                     f"p95 {lat['floor_p95_ms']} ms")
+    return "\n".join(lines)
+
+
+def verdicts(results: dict, headline: int) -> dict:
+    rows = {r["mails"]: r for r in results["throughput"]}
+    main = rows.get(headline) or list(rows.values())[-1]
+    out = {
+        "ratio": {"pass": main["ratio"] <= TARGET_RATIO,
+                  "detail": f"bot/floor {main['ratio']} at {main['mails']} mails (target <= {TARGET_RATIO})"},
+        "memory": {"pass": max(r["bot_rss_mb"] for r in rows.values()) < TARGET_RSS_MB,
+                   "detail": f"peak RSS {max(r['bot_rss_mb'] for r in rows.values())} MB (target < {TARGET_RSS_MB})"},
+    }
+    sizes = sorted(rows)
+    if len(sizes) > 1:
+        small, large = rows[sizes[0]], rows[sizes[-1]]
+        per_mail = (large["bot_s"] / large["mails"]) / (small["bot_s"] / small["mails"])
+        out["growth"] = {"pass": per_mail <= 1.2 and large["bot_rss_mb"] <= small["bot_rss_mb"] * 1.5,
+                         "detail": f"time per mail x{per_mail:.2f} and RSS x"
+                                   f"{large['bot_rss_mb'] / small['bot_rss_mb']:.2f} from {sizes[0]} to {sizes[-1]} "
+                                   "mails (linear or better: time per mail and RSS stay flat)"}
+    if "latency" in results:
+        lat = results["latency"]
+        over = lat["bot_median_ms"] - lat["floor_median_ms"]
+        out["latency"] = {"pass": over <= TARGET_LATENCY_OVER_FLOOR_MS,
+                          "detail": f"median {over:.0f} ms over the floor (target <= {TARGET_LATENCY_OVER_FLOOR_MS})"}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="500,2000,8000", help="backlog sizes (default: 500,2000,8000)")
+    parser.add_argument("--headline", type=int, default=2000, help="the size the ratio target is judged at")
+    parser.add_argument("--latency", type=int, default=30, help="mails for the latency run (0: skip)")
+    parser.add_argument("--seed", type=int, default=7, help="the backlog's random seed")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    args = parser.parse_args()
+    results: dict = {"date": dt.date.today().isoformat(),
+                     "machine": f"{platform.node() and 'this machine'}: {os.cpu_count()} cores, "
+                                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
+                                f"Python {platform.python_version()}",
+                     "throughput": []}
+    with dovecot() as server:
+        start = 0
+        for size in (int(s) for s in args.sizes.split(",") if s):
+            print(f"backlog of {size} mails ...", file=sys.stderr, flush=True)
+            results["throughput"].append(throughput(server, size, args.seed, start))
+            start += size
+        if args.latency:
+            print(f"latency over {args.latency} mails ...", file=sys.stderr, flush=True)
+            results["latency"] = latency(server, args.latency, args.seed)
+    results["verdicts"] = verdicts(results, args.headline)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(report(results))
+    print(f"\nresults: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
