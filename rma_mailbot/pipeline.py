@@ -49,11 +49,14 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     progress = progress or Progress()
     len(rt.orders)  # a broken order book stops the cycle before any mail is taken
     staff = overrides.apply_overrides(rt, clock())
-    for problem in staff.problems:
-        log.error("override not applied: %s", problem)
+    for problem in map(str, staff.problems):
+        if problem not in rt.reported:  # a bad entry is reported once, not every cycle
+            rt.reported.add(problem)
+            log.error("override not applied: %s", problem)
     counts = {"fetched": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "machine": 0}
     claims: set[int] = set()
     queued_before = rt.store.outbox_total()
+    sent = 0
     scan = source.scan(rt.store)
     progress.start(scan.total)
     for batch in scan.batches:
@@ -69,14 +72,17 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
                 claims.add(claim_id)
             progress.advance()
         rt.store.mark_moved(source.finish(done))
+        # Answer each batch as it is done: in a long backlog the first customers need not wait for the last.
+        sent += deliver_pending(rt.store, rt.config, clock()).sent
         if should_stop():
             break
     rt.store.mark_moved(source.finish(source.leftovers(rt.store)))
     claims.update(run_timers(rt, clock()))
     queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
+    sent += delivery.sent
     rt.store.set_health(clock(), last_successful_poll=iso(clock()), last_poll_error="")
-    return PollReport(**counts, replies_queued=queued, replies_sent=delivery.sent, overrides_applied=len(staff.applied),
+    return PollReport(**counts, replies_queued=queued, replies_sent=sent, overrides_applied=len(staff.applied),
                       delivery_error=delivery.transport_error,
                       override_problems=tuple(str(p) for p in staff.problems),
                       claims_touched=tuple(sorted(claims)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jinja2
 
@@ -20,6 +20,7 @@ class Runtime:
     store: Store
     orders: OrderBook
     templates: jinja2.Environment
+    reported: set[str] = field(default_factory=set)  # problems already logged by this process
 
     @classmethod
     def open(cls, config: Config, *, read_only: bool = False) -> Runtime:

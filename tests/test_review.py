@@ -275,3 +275,12 @@ def test_demo_claim_approved_by_the_running_daemon(tmp_path):
     for words in ("override", "maria", "SGS report is genuine", "approved", "rma_confirmed", "mail_in"):
         assert words in story
     assert json.loads(run("show", "CLM-00001", "--json").output)["state"] == "in_review"  # the broken one
+
+
+def test_a_bad_entry_is_logged_once_not_every_cycle(bot, caplog):
+    overrides_file(bot).write_text('[[override]]\nid = "x"\nclaim = "CLM-00042"\naction = "close"\nnote = "n"\n'
+                                   'by = "tom"\n')
+    for minutes in range(3):
+        bot.poll(now=NOW + dt.timedelta(minutes=minutes))
+    logged = [r for r in caplog.records if "override not applied" in r.getMessage()]
+    assert len(logged) == 1 and "no claim CLM-00042" in logged[0].getMessage()
