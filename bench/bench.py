@@ -78,26 +78,27 @@ def unique(jpeg: bytes, tag: bytes) -> bytes:
     return jpeg[:2] + comment + jpeg[2:]
 
 
-def backlog(size: int, seed: int, start: int) -> tuple[list[bytes], list[dict]]:
-    """Claim mails and their orders: 40% carry one to three photos; kinds mixed as a desk sees them."""
+def orders(size: int, start: int) -> list[dict]:
+    today = dt.date.today()
+    return [{"Order No": f"SO-{700000 + i}", "Customer Email": f"c{i}@example.org",
+             "Ship Date": (today - dt.timedelta(days=6)).isoformat(),
+             "Delivery Date": (today - dt.timedelta(days=2)).isoformat(), "Ship Via": "DHL Express", "Boxes": 2,
+             "Part No": "LM2596S", "Qty": 40, "Carrier Status": "Delivered", "ESD/MSL": "", "Order Value": "120.00"}
+            for i in range(start, start + size)]
+
+
+def mails(size: int, seed: int, start: int):
+    """Claim mails, one at a time: 40% carry one to three photos; kinds mixed as a desk sees them."""
     rng = random.Random(seed)
     pictures = photos(rng)
-    today = dt.date.today()
-    mails, orders = [], []
     for i in range(start, start + size):
         customer, order = f"c{i}@example.org", f"SO-{700000 + i}"
-        orders.append({"Order No": order, "Customer Email": customer,
-                       "Ship Date": (today - dt.timedelta(days=6)).isoformat(),
-                       "Delivery Date": (today - dt.timedelta(days=2)).isoformat(), "Ship Via": "DHL Express",
-                       "Boxes": 2, "Part No": "LM2596S", "Qty": 40, "Carrier Status": "Delivered", "ESD/MSL": "",
-                       "Order Value": "120.00"})
-        with_photos = rng.random() < 0.4
         message = EmailMessage()
         message["From"] = f"Customer {i} <{customer}>"
         message["To"] = "support@example.com"
         message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         message["Message-ID"] = f"<bench{i}.{seed}@example.org>"
-        if with_photos:
+        if rng.random() < 0.4:
             message["Subject"] = f"Missing items in {order}"
             message.set_content(f"Hello,\n\nwe received all 2 boxes of order {order} and fully emptied each box, "
                                 f"but 3 pcs of LM2596S are missing. Photos attached.\n\nCustomer {i}\n")
@@ -110,8 +111,7 @@ def backlog(size: int, seed: int, start: int) -> tuple[list[bytes], list[dict]]:
         else:
             message["Subject"] = f"{order} incomplete"
             message.set_content(f"Hi, 5 pcs of LM2596S are missing from my order {order}.\n")
-        mails.append(message.as_bytes())
-    return mails, orders
+        yield message.as_bytes()
 
 
 # --- running things --------------------------------------------------------------------------------
@@ -132,20 +132,25 @@ def account(server) -> tuple[str, str]:
     return server.add_user()
 
 
-def append(server, user: str, password: str, mails: list[bytes]) -> None:
-    client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=60)
+def append(port: int, user: str, password: str, messages) -> int:
+    """APPEND the mails one by one; returns their total size. Never holds the backlog in memory: the
+    children measured later are forked from this process, and would count its pages as theirs."""
+    client = imapclient.IMAPClient("127.0.0.1", port=port, ssl=False, timeout=60)
     client.login(user, password)
-    for raw in mails:
+    total = 0
+    for raw in messages:
         client.append("INBOX", raw)
+        total += len(raw)
     client.logout()
+    return total
 
 
-def write_workspace(work: Path, server, user: str, password: str, smtp_port: int, orders: list[dict],
+def write_workspace(work: Path, server, user: str, password: str, smtp_port: int, book: list[dict],
                     poll_interval: int = 60) -> Path:
     with (work / "orders.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(orders[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(book[0]))
         writer.writeheader()
-        writer.writerows(orders)
+        writer.writerows(book)
     import tomllib
 
     data = tomllib.loads((ROOT / "config.example.toml").read_text())
@@ -162,19 +167,17 @@ def write_workspace(work: Path, server, user: str, password: str, smtp_port: int
 
 
 def throughput(server, size: int, seed: int, start: int) -> dict:
-    mails, orders = backlog(size, seed, start)
     user, password = account(server)
-    append(server, user, password, mails)
+    total = append(server.port, user, password, mails(size, seed, start))
     floor_s, floor_rss = timed([sys.executable, "-c", FLOOR, "127.0.0.1", str(server.port), user, password])
     with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
-        config = write_workspace(Path(work), server, user, password, controller.port, orders)
+        config = write_workspace(Path(work), server, user, password, controller.port, orders(size, start))
         bot_s, bot_rss = timed([sys.executable, "-m", "rma_mailbot", "--config", str(config), "poll"],
                                stdout=subprocess.DEVNULL)
         customers = {tos[0] for _, tos, _ in handler.messages if tos[0] != "warehouse@example.com"}
         if len(customers) != size:
             raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
-    megabytes = sum(len(m) for m in mails) / 1e6
-    return {"mails": size, "megabytes": round(megabytes, 1), "floor_s": round(floor_s, 2),
+    return {"mails": size, "megabytes": round(total / 1e6, 1), "floor_s": round(floor_s, 2),
             "floor_rss_mb": round(floor_rss), "bot_s": round(bot_s, 2), "bot_rss_mb": round(bot_rss),
             "ratio": round(bot_s / floor_s, 2), "bot_mails_per_s": round(size / bot_s, 1),
             "floor_mails_per_s": round(size / floor_s, 1)}
@@ -182,13 +185,13 @@ def throughput(server, size: int, seed: int, start: int) -> dict:
 
 def latency(server, rounds: int, seed: int) -> dict:
     """Milliseconds from APPEND to the reply at the SMTP server, against a bare IDLE client's EXISTS."""
-    mails, orders = backlog(rounds * 4, seed, start=900_000)
-    complete = [m for m in mails if b"Missing items in" not in m][:rounds] or mails[:rounds]
+    book = orders(rounds * 4, 900_000)
+    complete = [m for m in mails(rounds * 4, seed, 900_000) if b"Missing items in" not in m][:rounds]
     user, password = account(server)
     floor = [idle_floor(server, user, password, raw) for raw in complete[: rounds]]
     user, password = account(server)
     with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
-        config = write_workspace(Path(work), server, user, password, controller.port, orders, poll_interval=300)
+        config = write_workspace(Path(work), server, user, password, controller.port, book, poll_interval=300)
         daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -111,6 +111,16 @@ def m005_always_on(db: sqlite_utils.Database) -> None:
     db["health"].create({"key": str, "value": str, "updated_at": str}, pk="key")
 
 
+@migrations()
+def m006_indexes_for_backlogs(db: sqlite_utils.Database) -> None:
+    """The per-mail look-ups, each by an index: without them a backlog slows down as the database grows."""
+    db["messages"].create_index(["message_id"])
+    db["claims"].create_index(["customer", "created_at"])
+    db["outbox"].create_index(["to_addr", "created_at"])
+    db["outbox"].create_index(["claim_id"])
+    db["attachments"].create_index(["claim_id"])
+
+
 class OutboxState:
     QUEUED = "queued"
     SENDING = "sending"
