@@ -116,16 +116,17 @@ def mails(size: int, seed: int, start: int):
 
 # --- running things --------------------------------------------------------------------------------
 
-def timed(command: list[str], **kwargs) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, **kwargs)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
+def timed(command: list[str], quiet: bool = False) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a child Python, as the child itself measures it (bench/peak.py)."""
+    with tempfile.NamedTemporaryFile(prefix="rma-bench-rss-") as peak:
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, str(ROOT / "bench" / "peak.py"), *command],
+                                stdout=subprocess.DEVNULL if quiet else None,
+                                env={**os.environ, "PEAK_RSS_FILE": peak.name})
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[:3]} exited with {result.returncode}")
+        return elapsed, int(Path(peak.name).read_text()) / 1024
 
 
 def account(server) -> tuple[str, str]:
@@ -169,11 +170,10 @@ def write_workspace(work: Path, server, user: str, password: str, smtp_port: int
 def throughput(server, size: int, seed: int, start: int) -> dict:
     user, password = account(server)
     total = append(server.port, user, password, mails(size, seed, start))
-    floor_s, floor_rss = timed([sys.executable, "-c", FLOOR, "127.0.0.1", str(server.port), user, password])
+    floor_s, floor_rss = timed(["-c", FLOOR, "127.0.0.1", str(server.port), user, password])
     with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
         config = write_workspace(Path(work), server, user, password, controller.port, orders(size, start))
-        bot_s, bot_rss = timed([sys.executable, "-m", "rma_mailbot", "--config", str(config), "poll"],
-                               stdout=subprocess.DEVNULL)
+        bot_s, bot_rss = timed(["-m", "rma_mailbot", "--config", str(config), "poll"], quiet=True)
         customers = {tos[0] for _, tos, _ in handler.messages if tos[0] != "warehouse@example.com"}
         if len(customers) != size:
             raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
