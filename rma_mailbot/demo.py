@@ -191,10 +191,11 @@ def run_demo(workspace: Path, now: dt.datetime) -> str:
     replies = sorted(config.outbox.folder.glob("*.eml"))
     return "\n".join([
         f"Demo workspace: {config_file.parent}",
-        f"First poll: {first.fetched} mails, {first.ingested} claims touched, {first.machine} machine mail not "
-        f"answered, {first.replies_sent} replies written.",
-        f"Then Ben answered with the missing evidence; second poll: {second.ingested} mail threaded into its "
-        f"claim, {second.replies_sent} reply written.",
+        f"First poll: {first.fetched} mails, {first.ingested} taken in as claims, {first.machine} machine mail "
+        f"stored but not answered, {first.replies_sent} mails written (to customers, and to the warehouse for "
+        "complete missing-items claims).",
+        f"Then Ben answered with the missing evidence; second poll: his answer joined his claim and "
+        f"{second.replies_sent} more mails were written (his acknowledgement and the warehouse check).",
         "",
         claims_table(claims),
         "",
