@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -37,6 +38,22 @@ def clean_errors(command):
 
 def _config(ctx: click.Context) -> config_module.Config:
     return config_module.load(config_module.config_path(ctx.obj["config"]))
+
+
+@contextlib.contextmanager
+def _reading(config: config_module.Config):
+    """The database opened for looking only, closed afterwards."""
+    from rma_mailbot.store import Store
+
+    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -115,7 +132,7 @@ def poll(ctx: click.Context) -> None:
         click.echo(f"replies wait in the outbox: {report.delivery_error}", err=True)
     click.echo(f"{report.fetched} fetched: {report.ingested} new, {report.duplicates} already stored, "
                f"{report.machine} machine mail (not answered), {report.quarantined} quarantined; "
-               f"{report.replies_queued} repl{'y' if report.replies_queued == 1 else 'ies'} queued, "
+               f"{plural(report.replies_queued, 'reply', 'replies')} queued, "
                f"{report.replies_sent} sent")
 
 
@@ -136,13 +153,11 @@ def run(ctx: click.Context) -> None:
 @clean_errors
 def claims(ctx: click.Context, as_json: bool, state: str | None) -> None:
     """List claims."""
-    from rma_mailbot.store import Store
     from rma_mailbot.views import claim_json, claims_table
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
-    rows = [claim_json(row, config.bot.claim_ref_prefix) for row in store.claims(state)]
-    store.close()
+    with _reading(config) as store:
+        rows = [claim_json(row, config.bot.claim_ref_prefix) for row in store.claims(state)]
     click.echo(json.dumps(rows, indent=2) if as_json else claims_table(rows) if rows else "no claims")
 
 
@@ -153,15 +168,11 @@ def claims(ctx: click.Context, as_json: bool, state: str | None) -> None:
 @clean_errors
 def show(ctx: click.Context, claim: str, as_json: bool) -> None:
     """Show one claim: decision, clauses checked, evidence, history, replies."""
-    from rma_mailbot.store import Store
     from rma_mailbot.views import claim_detail, claim_id_from, detail_text
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
-    try:
+    with _reading(config) as store:
         detail = claim_detail(store, claim_id_from(claim), config.bot.claim_ref_prefix)
-    finally:
-        store.close()
     click.echo(json.dumps(detail, indent=2, ensure_ascii=False) if as_json else detail_text(detail))
 
 
@@ -174,17 +185,13 @@ def show(ctx: click.Context, claim: str, as_json: bool) -> None:
 def replay(ctx: click.Context, rules_file: str | None, as_json: bool) -> None:
     """Decide every stored claim again under other rules; show what would change. Changes nothing."""
     from rma_mailbot.replay import replay as run_replay
-    from rma_mailbot.store import Store
     from rma_mailbot.views import replay_text
 
     rules = config_module.load(rules_file) if rules_file else None
     main_path = config_module.config_path(ctx.obj["config"])
     config = config_module.load(main_path) if rules is None or ctx.obj["config"] or main_path.exists() else rules
-    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
-    try:
+    with _reading(config) as store:
         report = run_replay(store, rules or config, config.bot.claim_ref_prefix)
-    finally:
-        store.close()
     if as_json:
         click.echo(json.dumps({"decided": report.decided, "skipped": report.skipped, "changes": [
             {"id": c.claim_id, "ref": c.ref, "judged_on": c.judged_on, "old": c.old.__dict__, "new": c.new.__dict__}
@@ -217,8 +224,8 @@ def queue(ctx: click.Context, as_json: bool, stub: bool, check: bool) -> None:
             todo, problems = overrides.pending(rt, path)
             for problem in problems:
                 click.echo(str(problem), err=True)
-            click.echo(f"{path}: {len(todo)} entr{'y' if len(todo) == 1 else 'ies'} ready to apply, "
-                       f"{len(problems)} problem{'' if len(problems) == 1 else 's'}")
+            click.echo(f"{path}: {plural(len(todo), 'entry', 'entries')} ready to apply, "
+                       f"{plural(len(problems), 'problem', 'problems')}")
             sys.exit(1 if problems else 0)
         rows = waiting_for_staff(rt.store, config.bot.claim_ref_prefix, now)
     finally:
@@ -254,8 +261,8 @@ def apply_overrides(ctx: click.Context) -> None:
                    f"by {entry.by}")
     for problem in report.problems:
         click.echo(f"not applied: {problem}", err=True)
-    click.echo(f"{len(report.applied)} applied, {len(report.problems)} problem(s), {delivery.sent} repl"
-               f"{'y' if delivery.sent == 1 else 'ies'} sent")
+    click.echo(f"{len(report.applied)} applied, {len(report.problems)} problem(s), "
+               f"{plural(delivery.sent, 'reply', 'replies')} sent")
     sys.exit(1 if report.problems else 0)
 
 
@@ -265,15 +272,13 @@ def apply_overrides(ctx: click.Context) -> None:
 @clean_errors
 def quarantine(ctx: click.Context, as_json: bool) -> None:
     """Mail that could not be processed, with the reason; `reprocess ID` takes one in again."""
-    from rma_mailbot.store import Store
     from rma_mailbot.views import table
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
-    rows = [{"id": r["id"], "received_at": r["received_at"], "size": r["size"], "reason": r["class_reason"],
-             "where": f"{r['mailbox']}/{r['uid']}" if r["mailbox"] else "", "raw": str(store.blobs.path(r["raw_path"]))}
-            for r in store.quarantined()]
-    store.close()
+    with _reading(config) as store:
+        rows = [{"id": r["id"], "received_at": r["received_at"], "size": r["size"], "reason": r["class_reason"],
+                 "where": f"{r['mailbox']}/{r['uid']}" if r["mailbox"] else "",
+                 "raw": str(store.blobs.path(r["raw_path"]))} for r in store.quarantined()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -298,8 +303,7 @@ def reprocess(ctx: click.Context, message_id: int) -> None:
         claim = f", claim {rt.claim_ref(claim_id)}" if claim_id else ""
     finally:
         rt.close()
-    click.echo(f"message {message_id}: {outcome}{claim}; {delivery.sent} repl{'y' if delivery.sent == 1 else 'ies'} "
-               f"sent")
+    click.echo(f"message {message_id}: {outcome}{claim}; {plural(delivery.sent, 'reply', 'replies')} sent")
     sys.exit(1 if outcome == "quarantined" else 0)
 
 
@@ -309,15 +313,11 @@ def reprocess(ctx: click.Context, message_id: int) -> None:
 @clean_errors
 def status(ctx: click.Context, as_json: bool) -> None:
     """Health: the daemon, the last successful poll, IDLE, claims per state, the outbox, failed deliveries."""
-    from rma_mailbot.store import Store
     from rma_mailbot.views import health_report, health_text
 
     config = _config(ctx)
-    store = Store(config.bot.database, config.bot.data_dir, read_only=True)
-    try:
+    with _reading(config) as store:
         report = health_report(store, config.bot.claim_ref_prefix, dt.datetime.now(dt.UTC))
-    finally:
-        store.close()
     click.echo(json.dumps(report, indent=2) if as_json else health_text(report))
 
 

@@ -7,6 +7,9 @@ import email
 import email.policy
 import mailbox
 import os
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,3 +152,23 @@ class Bot:
     def replies(self):
         return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
                 for p in sorted(self.config.outbox.folder.glob("*.eml"))]
+
+
+class DaemonProcess:
+    """`rma-mailbot run` as a real process, its log in a file (a pipe could fill and block it)."""
+
+    def __init__(self, config, log_path):
+        self.log_path = log_path
+        self.log = log_path.open("a")
+        self.process = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text()

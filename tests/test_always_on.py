@@ -6,15 +6,12 @@ import datetime as dt
 import email
 import email.policy
 import json
-import signal
-import subprocess
-import sys
 
 import imapclient
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port, wait_until, write_config
+from conftest import DaemonProcess, free_port, wait_until, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
@@ -33,24 +30,6 @@ def customers(n: int) -> list[tuple]:
 def return_mail(i: int) -> bytes:
     return claim_mail(f"buyer{i}@example.org", f"Return SO-{400000 + i}", "Ordered by mistake, please take it back.",
                       message_id=f"<claim{i}@example.org>").as_bytes()
-
-
-class DaemonProcess:
-    def __init__(self, config, log_path):
-        self.log_path = log_path
-        self.log = log_path.open("a")
-        self.process = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-
-    def stop(self, sig=signal.SIGTERM) -> int:
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=30)
-        finally:
-            self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text()
 
 
 def status(config) -> dict:

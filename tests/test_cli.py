@@ -7,13 +7,12 @@ import email
 import email.policy
 import json
 import mailbox
-import signal
 import subprocess
 import sys
 
 from click.testing import CliRunner
 
-from conftest import wait_until, write_config
+from conftest import DaemonProcess, wait_until, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot.cli import cli
 
@@ -102,24 +101,18 @@ def test_python_dash_m_works(tmp_path):
 
 def test_run_daemon_answers_and_stops_cleanly_on_sigterm(tmp_path):
     write_orders(tmp_path / "orders.csv", dt.date.today(), STANDARD_ORDERS)
-    config = write_config(tmp_path / "config.toml")
-    text = config.read_text().replace("poll_interval_seconds = 60", "poll_interval_seconds = 1")
-    config.write_text(text)
-    daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    config = write_config(tmp_path / "config.toml", change=lambda d: d["bot"].update(poll_interval_seconds=1))
+    daemon = DaemonProcess(config, tmp_path / "daemon.log")
     try:
         inbox = mailbox.Maildir(tmp_path / "inbox", create=True)
         inbox.add(claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.").as_bytes())
         outbox = tmp_path / "outbox"
         wait_until(lambda: outbox.exists() and any(outbox.glob("*.eml")), 30, "the daemon's reply")
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-    log = daemon.stdout.read()
-    assert "stopped" in log
-    assert "Traceback" not in log
+        code = daemon.stop()
+    assert code == 0
+    assert "stopped" in daemon.output()
+    assert "Traceback" not in daemon.output()
 
 
 def test_replay_shows_what_other_rules_would_change_and_changes_nothing(tmp_path):

@@ -12,7 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import Bot, wait_until, write_config
+from conftest import Bot, DaemonProcess, wait_until, write_config
 from mails import COMPLETE_MISSING_ITEMS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
@@ -252,21 +252,15 @@ def test_demo_claim_approved_by_the_running_daemon(tmp_path):
     broken = '[[override]]\nid = "oops"\nclaim = "CLM-00001"\naction = "approve"\nnote = "x"\nby = "tom"\n'
     (workspace / "overrides.toml").write_text(broken + "\n" + filled + "\n")
 
-    daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     outbox = workspace / "outbox"
     before = len(list(outbox.glob("*.eml")))
+    daemon = DaemonProcess(config, tmp_path / "daemon.log")
     try:
         wait_until(lambda: len(list(outbox.glob("*.eml"))) > before, 30, "the reply to the override")
-        import signal
-
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-    log = daemon.stdout.read()
-    assert "entry 1 (id oops): resolution: missing" in log
+        code = daemon.stop()
+    assert code == 0
+    assert "entry 1 (id oops): resolution: missing" in daemon.output()
     mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in outbox.glob("*.eml")]
     confirmation = [m for m in mails if m["To"].addresses[0].addr_spec == "hana@example.jp"
                     and "RMA-" in m.get_body(("plain",)).get_content()]
