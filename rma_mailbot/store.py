@@ -387,7 +387,10 @@ class Store:
         return self.db["outbox"].count
 
     def replies(self, claim_id: int) -> list[dict]:
-        return list(self.db.query("select * from outbox where claim_id = ? order by id", [claim_id]))
+        """A claim's replies, without their raw bytes (a warehouse mail carries the photos)."""
+        columns = ("id, claim_id, message_id, reply_kind, to_addr, subject, body_text, state, attempts, last_error, "
+                   "created_at, sent_at, owner, next_attempt_at")
+        return list(self.db.query(f"select {columns} from outbox where claim_id = ? order by id", [claim_id]))
 
     def replies_in_state(self, *states: str) -> list[dict]:
         marks = ",".join("?" * len(states))
