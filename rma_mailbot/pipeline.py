@@ -118,11 +118,8 @@ def message_key(message_id: str, raw: bytes) -> str:
 
 
 def _advance_watermark(rt: Runtime, mail: IncomingMail) -> None:
-    if not mail.ref.uid.isdigit():
-        return
-    state = rt.store.folder_state(mail.ref.mailbox)
-    if state is None or state[0] != mail.ref.uidvalidity or int(mail.ref.uid) > state[1]:
-        rt.store.set_folder_state(mail.ref.mailbox, mail.ref.uidvalidity, int(mail.ref.uid))
+    if mail.ref.uid.isdigit():  # IMAP UIDs; Maildir keys need no watermark
+        rt.store.advance_watermark(mail.ref)
 
 
 def _message_row(rt: Runtime, mail: IncomingMail, key: str, **fields) -> int | None:

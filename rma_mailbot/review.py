@@ -66,7 +66,7 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
     rows = []
     bounced = {r["claim_id"]: r for r in store.replies_in_state("failed")}
     waiting = {c["id"]: c for c in store.claims(ClaimState.IN_REVIEW.value)}
-    waiting.update({c["id"]: c for c in store.claims() if c["id"] in bounced})
+    waiting.update({claim_id: store.claim(claim_id) for claim_id in bounced if claim_id not in waiting})
     for claim in waiting.values():
         facts = json.loads(claim["facts"] or "{}")
         reports = facts.get("reports", [])

@@ -262,6 +262,16 @@ class Store:
         self._insert("folders", {"mailbox": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid},
                      conflict="replace")
 
+    def advance_watermark(self, ref: SourceRef) -> None:
+        """Raise the folder's last UID to this message's, or start it afresh under a new UIDVALIDITY:
+        one statement, as it runs once per message."""
+        self.db.execute(
+            "insert into folders (mailbox, uidvalidity, last_uid) values (?, ?, ?) on conflict(mailbox) do update "
+            "set last_uid = case when folders.uidvalidity = excluded.uidvalidity "
+            "then max(folders.last_uid, excluded.last_uid) else excluded.last_uid end, "
+            "uidvalidity = excluded.uidvalidity",
+            [ref.mailbox, ref.uidvalidity, int(ref.uid)])
+
     def insert_message(self, row: dict) -> int:
         return self._insert("messages", row)
 
