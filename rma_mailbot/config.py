@@ -60,6 +60,7 @@ class BotConfig:
     claim_ref_prefix: str = "CLM"
     poll_interval_seconds: int = 60
     templates_dir: Path | None = None
+    parse_in_workers: bool = True  # one fewer worker processes than the machine has cores
 
 
 @dataclass(frozen=True)

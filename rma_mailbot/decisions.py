@@ -173,7 +173,6 @@ def _queue(rt: Runtime, claim_id: int, kind: ReplyKind, message_id: str, to: str
            now: dt.datetime) -> None:
     rt.store.queue_reply({
         "claim_id": claim_id, "message_id": message_id, "reply_kind": kind.value, "to_addr": to,
-        "subject": str(message["Subject"]), "body_text": text, "raw": replies.to_bytes(message),
-        "created_at": iso(now),
-    })
+        "subject": str(message["Subject"]), "body_text": text, "created_at": iso(now),
+    }, replies.to_bytes(message))
     rt.store.add_event(claim_id, "reply_queued", {"reply": kind.value, "to": to, "message_id": message_id}, now)

@@ -6,13 +6,10 @@ import bisect
 import hashlib
 import io
 import re
-import warnings
 
-import pillow_heif
-from PIL import Image
 from pypdf import PdfReader
 
-from rma_mailbot.models import ClaimFacts, ClaimKind, Evidence, LabSource, ParsedMail, Photo, Report, Statement
+from rma_mailbot.models import ClaimFacts, ClaimKind, Evidence, LabSource, ParsedMail, Report, Statement
 from rma_mailbot.phrases import (
     CLAUSE_BREAK,
     DANGLING_NEGATION,
@@ -26,12 +23,6 @@ from rma_mailbot.phrases import (
     STATEMENT_PATTERNS,
 )
 
-# Phones send HEIC photos; with this, Pillow decodes them like any other.
-pillow_heif.register_heif_opener()
-
-# A signature logo or a tracking pixel is no photo of a parcel.
-MIN_PHOTO_PIXELS = 200 * 200
-MAX_PHOTO_PIXELS = 120_000_000
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
@@ -49,8 +40,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     for part in mail.parts:
         if part.payload.startswith(b"%PDF-"):
             reports.append(read_report(part.payload, part.filename, mail.text, labs))
-        elif (photo := decode_photo(part.payload)) is not None:
-            photos.append(photo)
+        elif part.photo is not None:
+            photos.append(part.photo)
     return ClaimFacts(
         order_number=order_number(f"{mail.subject}\n{mail.text}", order_pattern),
         kind=kind,
@@ -168,21 +159,3 @@ def read_report(payload: bytes, filename: str, mail_text: str, labs: tuple[str, 
         if lab := find_lab(text.replace("_", " "), labs):
             return Report(digest, lab, source)
     return Report(digest)
-
-
-def decode_photo(payload: bytes) -> Photo | None:
-    """A Photo when the bytes really decode as a picture of useful size, else None."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(payload)) as image:
-                if image.width * image.height > MAX_PHOTO_PIXELS:
-                    return None
-                image.load()  # a truncated or corrupt file fails here, not at open()
-                content_type = Image.MIME.get(image.format or "", "image/unknown")
-                width, height = image.size
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return None
-    if width * height < MIN_PHOTO_PIXELS:
-        return None
-    return Photo(hashlib.sha256(payload).hexdigest(), content_type, width, height, len(payload))

@@ -121,6 +121,7 @@ class Part:
     inline: bool = False
     sniffed: str = ""  # the type the bytes really have ("" when unrecognised)
     inside: str = ""  # the container it was unpacked from, e.g. "winmail.dat"
+    photo: Photo | None = None  # set when the bytes decode as a picture of useful size (parse.part_of)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import logging
 import os
 import smtplib
 import socket
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +20,7 @@ from typing import Protocol
 from rma_mailbot.config import Config, OutboxMode, SmtpConfig, TLSMode
 from rma_mailbot.errors import DeliveryError, SourceError
 from rma_mailbot.health import backoff
+from rma_mailbot.sources.imap import tls_context
 from rma_mailbot.store import OutboxState, Store, atomic_write
 
 log = logging.getLogger(__name__)
@@ -94,14 +94,14 @@ class DraftsTransport:
 
 def smtp_connect(config: SmtpConfig) -> smtplib.SMTP:
     """The one place that opens a socket to the SMTP server."""
-    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     try:
         if config.tls is TLSMode.IMPLICIT:
-            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout_seconds, context=context)
+            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout_seconds,
+                                      context=tls_context(config.ca_file))
         else:
             client = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
             if config.tls is TLSMode.STARTTLS:
-                client.starttls(context=context)
+                client.starttls(context=tls_context(config.ca_file))
         if config.username:
             client.login(config.username, config.password())
     except smtplib.SMTPAuthenticationError as exc:
@@ -203,7 +203,7 @@ def deliver_pending(store: Store, config: Config, now: dt.datetime) -> DeliveryR
                 sent += 1
                 continue
             try:
-                transport.deliver(row["raw"], config.bot.support_address, row["to_addr"], row["message_id"])
+                transport.deliver(store.reply_bytes(row), config.bot.support_address, row["to_addr"], row["message_id"])
             except DeliveryError as exc:
                 final = exc.permanent or row["attempts"] + 1 >= config.outbox.max_attempts
                 retry = None if final else now + dt.timedelta(seconds=backoff(

@@ -20,6 +20,7 @@ from mailparser_reply import EmailReplyParser
 from rma_mailbot.errors import ParseError
 from rma_mailbot.machine import classify
 from rma_mailbot.models import MailClass, ParsedMail, Part
+from rma_mailbot.pictures import decode_photo
 
 log = logging.getLogger(__name__)
 # mail-parser warns about every MIME type it does not handle itself; that is noise in an inbox's log.
@@ -177,6 +178,14 @@ def sniff(data: bytes) -> str:
     return kind.mime if kind else ""
 
 
+def part_of(content_type: str, payload: bytes, filename: str = "", *, content_id: str = "", inline: bool = False,
+            inside: str = "") -> Part:
+    """A part, with the type its bytes really have and, for a picture, what it shows: decoded here once."""
+    return Part(content_type=content_type, payload=payload, filename=filename, content_id=content_id,
+                inline=inline, sniffed=sniff(payload), inside=inside,
+                photo=None if payload.startswith(b"%PDF-") else decode_photo(payload))
+
+
 def _parts(mail):
     for attachment in mail.attachments:
         payload = attachment.get("payload") or ""
@@ -187,13 +196,11 @@ def _parts(mail):
                 continue  # undecodable; the raw mail is stored whole all the same
         else:
             data = payload.encode(_codec(attachment.get("charset")), errors="replace")
-        part = Part(
-            content_type=str(attachment.get("mail_content_type") or "application/octet-stream").lower(),
-            payload=data,
-            filename=one_line(str(attachment.get("filename") or "")),
+        part = part_of(
+            str(attachment.get("mail_content_type") or "application/octet-stream").lower(), data,
+            one_line(str(attachment.get("filename") or "")),
             content_id=str(attachment.get("content-id") or "").strip("<> "),
             inline=str(attachment.get("content-disposition") or "").lower().startswith("inline"),
-            sniffed=sniff(data),
         )
         if data.startswith(TNEF_SIGNATURE):
             yield from _unpack_tnef(part)
@@ -215,8 +222,7 @@ def _unpack_tnef(part: Part):
             continue
         name = attachment.long_filename() or attachment.name or ""
         name = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
-        yield Part(content_type="application/octet-stream", payload=data, filename=one_line(name),
-                   sniffed=sniff(data), inside=part.filename or "winmail.dat")
+        yield part_of("application/octet-stream", data, one_line(name), inside=part.filename or "winmail.dat")
 
 
 def _codec(charset: str | None) -> str:

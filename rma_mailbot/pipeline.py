@@ -15,17 +15,19 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from rma_mailbot import limits, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
 from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport, SourceRef
-from rma_mailbot.outbox import deliver_pending
-from rma_mailbot.parse import parse, strip_own_words
+from rma_mailbot.outbox import DeliveryReport, deliver_pending
+from rma_mailbot.parse import strip_own_words
+from rma_mailbot.parse_pool import parse_or_error
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
-from rma_mailbot.store import OutboxState, iso
+from rma_mailbot.store import OutboxState, Store, iso
 from rma_mailbot.waiting import run_timers
 
 __all__ = ["Progress", "Runtime", "ingest", "poll_once", "reprocess"]
@@ -56,31 +58,31 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     counts = {"fetched": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "machine": 0}
     claims: set[int] = set()
     queued_before = rt.store.outbox_total()
-    sent = 0
     scan = source.scan(rt.store)
     progress.start(scan.total)
-    for batch in scan.batches:
-        done = []
-        for mail in batch:
+    with BackgroundDelivery(rt) as background:
+        for batch in scan.batches:
+            done = []
+            for mail, parsed in zip(batch, rt.parser.parse_all([m.raw for m in batch]), strict=True):
+                if should_stop():
+                    break
+                outcome, claim_id = ingest(rt, mail, clock(), parsed)
+                done.append(mail.ref)
+                counts["fetched"] += 1
+                counts[outcome] += 1
+                if claim_id is not None:
+                    claims.add(claim_id)
+                progress.advance()
+            rt.store.mark_moved(source.finish(done))
+            # Answer each batch as it is done: in a long backlog the first customers need not wait for the last.
+            background.start(clock())
             if should_stop():
                 break
-            outcome, claim_id = ingest(rt, mail, clock())
-            done.append(mail.ref)
-            counts["fetched"] += 1
-            counts[outcome] += 1
-            if claim_id is not None:
-                claims.add(claim_id)
-            progress.advance()
-        rt.store.mark_moved(source.finish(done))
-        # Answer each batch as it is done: in a long backlog the first customers need not wait for the last.
-        sent += deliver_pending(rt.store, rt.config, clock()).sent
-        if should_stop():
-            break
     rt.store.mark_moved(source.finish(source.leftovers(rt.store)))
     claims.update(run_timers(rt, clock()))
     queued = rt.store.outbox_total() - queued_before
     delivery = deliver_pending(rt.store, rt.config, clock())
-    sent += delivery.sent
+    sent = background.sent + delivery.sent
     rt.store.set_health(clock(), last_successful_poll=iso(clock()), last_poll_error="")
     return PollReport(**counts, replies_queued=queued, replies_sent=sent, overrides_applied=len(staff.applied),
                       delivery_error=delivery.transport_error,
@@ -88,15 +90,57 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
                       claims_touched=tuple(sorted(claims)))
 
 
-def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime) -> tuple[str, int | None]:
-    """Store one mail and everything it causes. Returns (outcome, claim id)."""
+class BackgroundDelivery:
+    """Sends what earlier batches queued while the next batch is taken in, so that the relay's time
+    and the round trips to it overlap our own work. One run at a time, on a connection of its own;
+    leaving the block waits for the run in hand, and raises what it raised."""
+
+    def __init__(self, rt: Runtime):
+        self._rt = rt
+        self._store: Store | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery")
+        self._running: Future[DeliveryReport] | None = None
+        self.sent = 0
+
+    def __enter__(self) -> BackgroundDelivery:
+        return self
+
+    def start(self, now: dt.datetime) -> None:
+        """A run, unless one is still going: it will be followed by the next batch's."""
+        if self._running is not None and not self._running.done():
+            return
+        self._collect()
+        self._store = self._store or self._rt.store.another_connection()
+        self._running = self._pool.submit(deliver_pending, self._store, self._rt.config, now)
+
+    def _collect(self) -> None:
+        if self._running is not None:
+            running, self._running = self._running, None
+            self.sent += running.result().sent
+
+    def __exit__(self, exc_type, *_) -> None:
+        try:
+            self._collect()
+        except Exception:
+            if exc_type is None:
+                raise
+            log.exception("delivering replies failed too")  # the cycle's own error is the one raised
+        finally:
+            self._pool.shutdown()
+            if self._store is not None:
+                self._store.close()
+
+
+def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime,
+           parsed: ParsedMail | ParseError | None = None) -> tuple[str, int | None]:
+    """Store one mail and everything it causes. Returns (outcome, claim id). ``parsed``: the mail
+    already parsed (by the parse pool), or why it could not be."""
     if rt.store.location_known(mail.ref):
         return "duplicates", None
-    try:
-        parsed = parse(mail.raw, own_addresses=rt.own_addresses(), staff_addresses=rt.staff_addresses(),
-                       authserv_id=rt.config.review.authserv_id, max_bytes=rt.config.limits.max_message_bytes)
-    except ParseError as exc:
-        return _quarantine(rt, mail, str(exc), now)
+    if parsed is None:
+        parsed = parse_or_error(mail.raw, rt.parse_options())
+    if isinstance(parsed, ParseError):
+        return _quarantine(rt, mail, str(parsed), now)
     if parsed.message_id and rt.store.is_our_reply(parsed.message_id):
         # One of our own replies came back (a Bcc, a forward rule, a Sent folder): never answer it.
         parsed = dataclasses.replace(parsed, mail_class=MailClass.OWN, class_reason="Message-ID is one of our replies")

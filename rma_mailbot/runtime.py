@@ -10,6 +10,7 @@ import jinja2
 from rma_mailbot import replies
 from rma_mailbot.config import Config
 from rma_mailbot.orders import OrderBook
+from rma_mailbot.parse_pool import ParsePool, default_processes
 from rma_mailbot.resources import templates_dir
 from rma_mailbot.store import Store
 
@@ -21,6 +22,10 @@ class Runtime:
     orders: OrderBook
     templates: jinja2.Environment
     reported: set[str] = field(default_factory=set)  # problems already logged by this process
+    parser: ParsePool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parser = ParsePool(default_processes() if self.config.bot.parse_in_workers else 0, self.parse_options())
 
     @classmethod
     def open(cls, config: Config, *, read_only: bool = False) -> Runtime:
@@ -32,7 +37,13 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.parser.close()
         self.store.close()
+
+    def parse_options(self) -> dict:
+        """What parse() needs to know of us, besides the bytes."""
+        return {"own_addresses": self.own_addresses(), "staff_addresses": self.staff_addresses(),
+                "authserv_id": self.config.review.authserv_id, "max_bytes": self.config.limits.max_message_bytes}
 
     def claim_ref(self, claim_id: int) -> str:
         return f"{self.config.bot.claim_ref_prefix}-{claim_id:05d}"

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -116,9 +117,22 @@ def m006_indexes_for_backlogs(db: sqlite_utils.Database) -> None:
     """The per-mail look-ups, each by an index: without them a backlog slows down as the database grows."""
     db["messages"].create_index(["message_id"])
     db["claims"].create_index(["customer", "created_at"])
+
+
+@migrations()
+def m007_outbox_bytes_in_files(db: sqlite_utils.Database) -> None:
+    """A queued mail's bytes go beside the database, like the mails we receive: a warehouse mail carries
+    photos, and a megabyte inside the row was rewritten by every change of the row's state."""
+    db["outbox"].add_column("raw_path", str)
+    db["outbox"].transform(not_null={"raw": False})
     db["outbox"].create_index(["to_addr", "created_at"])
     db["outbox"].create_index(["claim_id"])
     db["attachments"].create_index(["claim_id"])
+
+
+# Every outbox column but the bytes of replies queued before m007 (read by reply_bytes()).
+REPLY_COLUMNS = ("id, claim_id, message_id, reply_kind, to_addr, subject, body_text, raw_path, state, attempts, "
+                 "last_error, created_at, sent_at, owner, next_attempt_at")
 
 
 class OutboxState:
@@ -167,6 +181,10 @@ class Store:
     def __init__(self, database: Path, data_dir: Path, *, read_only: bool = False):
         """Open (and migrate) the database; ``read_only`` opens it for looking only, changing nothing."""
         self.blobs = BlobStore(data_dir)
+        self.database = database
+        # Connections of one process take turns here: SQLite's own busy handler polls with sleeps of
+        # up to 100 ms, which made a delivery thread and the pipeline wait on each other.
+        self._writer = threading.Lock()
         if read_only:
             if not database.exists():
                 raise StoreError(f"no database at {database} yet: run `rma-mailbot poll` first")
@@ -191,6 +209,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def another_connection(self) -> Store:
+        """The same database and files through a connection of its own, for a second thread."""
+        other = Store(self.database, self.blobs.root)
+        other._writer = self._writer
+        return other
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction. IMMEDIATE takes the write lock up front, so a second process (a
@@ -200,13 +224,14 @@ class Store:
             with self.db.atomic():
                 yield
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.conn.rollback()
-            raise
-        self.db.conn.execute("COMMIT")
+        with self._writer:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            self.db.conn.execute("COMMIT")
 
     # --- messages and where they sit on the source -------------------------------------------
 
@@ -390,27 +415,32 @@ class Store:
 
     # --- outbox --------------------------------------------------------------------------------
 
-    def queue_reply(self, row: dict) -> int:
-        return self._insert("outbox", {**row, "state": OutboxState.QUEUED, "attempts": 0})
+    def queue_reply(self, row: dict, raw: bytes) -> int:
+        _, raw_path = self.blobs.put(raw, ".eml")
+        return self._insert("outbox", {**row, "raw_path": raw_path, "state": OutboxState.QUEUED, "attempts": 0})
+
+    def reply_bytes(self, reply: dict) -> bytes:
+        if reply["raw_path"]:
+            return self.blobs.path(reply["raw_path"]).read_bytes()
+        # Queued before m007: the bytes are still in the row.
+        return self._one("select raw from outbox where id = ?", [reply["id"]])["raw"]
 
     def outbox_total(self) -> int:
         return self.db["outbox"].count
 
     def replies(self, claim_id: int) -> list[dict]:
-        """A claim's replies, without their raw bytes (a warehouse mail carries the photos)."""
-        columns = ("id, claim_id, message_id, reply_kind, to_addr, subject, body_text, state, attempts, last_error, "
-                   "created_at, sent_at, owner, next_attempt_at")
-        return list(self.db.query(f"select {columns} from outbox where claim_id = ? order by id", [claim_id]))
+        return list(self.db.query(f"select {REPLY_COLUMNS} from outbox where claim_id = ? order by id", [claim_id]))
 
     def replies_in_state(self, *states: str) -> list[dict]:
         marks = ",".join("?" * len(states))
-        return list(self.db.query(f"select * from outbox where state in ({marks}) order by id", list(states)))
+        return list(self.db.query(f"select {REPLY_COLUMNS} from outbox where state in ({marks}) order by id",
+                                  list(states)))
 
     def deliverable(self, now: dt.datetime) -> list[dict]:
         """Queued replies whose retry time has come, and replies left `sending` by a process now gone."""
         return list(self.db.query(
-            "select * from outbox where (state = ? and coalesce(next_attempt_at, '') <= ?) or state = ? order by id",
-            [OutboxState.QUEUED, iso(now), OutboxState.SENDING]))
+            f"select {REPLY_COLUMNS} from outbox where (state = ? and coalesce(next_attempt_at, '') <= ?) "
+            "or state = ? order by id", [OutboxState.QUEUED, iso(now), OutboxState.SENDING]))
 
     def take_reply(self, reply_id: int, owner: str, expected_state: str, expected_owner: str | None) -> bool:
         """Mark a reply `sending` by us, if nobody else took it first: two daemons never send one reply."""

@@ -13,6 +13,8 @@ from PIL import Image
 from rma_mailbot import extract
 from rma_mailbot.demo import sample_report
 from rma_mailbot.models import ClaimKind, Evidence, LabSource, MailClass, ParsedMail, Part
+from rma_mailbot.parse import part_of
+from rma_mailbot.pictures import decode_photo
 
 ORDER_PATTERN = re.compile(r"\bSO-?\d{6}\b", re.IGNORECASE)  # policy.order_number_pattern in config.example.toml
 
@@ -192,17 +194,17 @@ PNG = _image("PNG")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 PARTS = [
-    ("real_jpeg", Part("image/jpeg", JPEG, "parcel.jpg"), "image/jpeg", False),
-    ("real_png", Part("image/png", PNG, "parcel.png"), "image/png", False),
-    ("png_named_jpg", Part("image/jpeg", PNG, "parcel.jpg"), "image/png", False),  # the bytes decide
-    ("inline_cid_jpeg", Part("image/jpeg", JPEG, "", "img1@x", True), "image/jpeg", False),
-    ("truncated_jpeg", Part("image/jpeg", JPEG[: len(JPEG) // 2], "cut.jpg"), None, False),
-    ("random_bytes_jpg", Part("image/jpeg", random.Random(7).randbytes(20_000), "noise.jpg"), None, False),
-    ("logo_50x50", Part("image/png", _image("PNG", (50, 50)), "logo.png"), None, False),
-    ("tracking_pixel", Part("image/gif", _image("GIF", (1, 1)), "p.gif"), None, False),
-    ("pdf_report", Part("application/pdf", PDF, "report.pdf"), None, True),
-    ("pdf_named_jpg", Part("image/jpeg", PDF, "report.jpg"), None, True),
-    ("text_file", Part("text/plain", b"just some text\n", "notes.txt"), None, False),
+    ("real_jpeg", part_of("image/jpeg", JPEG, "parcel.jpg"), "image/jpeg", False),
+    ("real_png", part_of("image/png", PNG, "parcel.png"), "image/png", False),
+    ("png_named_jpg", part_of("image/jpeg", PNG, "parcel.jpg"), "image/png", False),  # the bytes decide
+    ("inline_cid_jpeg", part_of("image/jpeg", JPEG, "", content_id="img1@x", inline=True), "image/jpeg", False),
+    ("truncated_jpeg", part_of("image/jpeg", JPEG[: len(JPEG) // 2], "cut.jpg"), None, False),
+    ("random_bytes_jpg", part_of("image/jpeg", random.Random(7).randbytes(20_000), "noise.jpg"), None, False),
+    ("logo_50x50", part_of("image/png", _image("PNG", (50, 50)), "logo.png"), None, False),
+    ("tracking_pixel", part_of("image/gif", _image("GIF", (1, 1)), "p.gif"), None, False),
+    ("pdf_report", part_of("application/pdf", PDF, "report.pdf"), None, True),
+    ("pdf_named_jpg", part_of("image/jpeg", PDF, "report.jpg"), None, True),
+    ("text_file", part_of("text/plain", b"just some text\n", "notes.txt"), None, False),
 ]
 
 
@@ -223,12 +225,13 @@ def test_photos_and_reports(part, photo_type, is_report):
 
 
 def test_same_photo_twice_counts_once():
-    result = facts("Photos attached.", parts=(Part("image/jpeg", JPEG, "a.jpg"), Part("image/jpeg", JPEG, "b.jpg")))
+    twice = (part_of("image/jpeg", JPEG, "a.jpg"), part_of("image/jpeg", JPEG, "b.jpg"))
+    result = facts("Photos attached.", parts=twice)
     assert len(result.photos) == 1
 
 
 def test_two_photos_count_twice():
-    result = facts("Photos attached.", parts=(Part("image/jpeg", JPEG, "a.jpg"), Part("image/png", PNG, "b.png")))
+    result = facts("Photos attached.", parts=(part_of("image/jpeg", JPEG, "a.jpg"), part_of("image/png", PNG, "b.png")))
     assert {p.content_type for p in result.photos} == {"image/jpeg", "image/png"}
 
 
@@ -238,20 +241,20 @@ def test_two_photos_count_twice():
     ids=["exactly_minimum", "one_row_short", "wide", "very_wide"],
 )
 def test_photo_minimum_pixels(size, counts):
-    assert (extract.decode_photo(_image("PNG", size)) is not None) is counts
+    assert (decode_photo(_image("PNG", size)) is not None) is counts
 
 
 def test_decompression_bomb_is_not_a_photo():
     # A PNG whose header claims more pixels than MAX_PHOTO_PIXELS is refused before decoding.
     buffer = io.BytesIO()
     Image.new("1", (12_000, 11_000)).save(buffer, "PNG")
-    assert extract.decode_photo(buffer.getvalue()) is None
+    assert decode_photo(buffer.getvalue()) is None
 
 
 def test_facts_from_a_full_claim_mail():
     text = ("Hello,\nfor order so-104233 we received all 3 boxes and emptied every box.\n"
             "3 pcs of LM2596S are missing.\nRegards, Jane")
-    result = facts(text, subject="Missing items", parts=(Part("image/jpeg", JPEG, "parcel.jpg"),))
+    result = facts(text, subject="Missing items", parts=(part_of("image/jpeg", JPEG, "parcel.jpg"),))
     assert result.order_number == "SO104233"
     assert result.kind is ClaimKind.MISSING_ITEMS
     assert result.confirmed == {Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED, Evidence.MISSING_QUANTITIES}
@@ -282,7 +285,7 @@ REPORTS = [
                          ids=[row[0] for row in REPORTS])
 def test_quality_report_lab(lines, filename, text, lab, found_in):
     payload = sample_report(*lines) if lines is not None else PDF
-    result = extract.extract(mail(text or "Report attached.", "", (Part("application/pdf", payload, filename),)),
+    result = extract.extract(mail(text or "Report attached.", "", (part_of("application/pdf", payload, filename),)),
                              ORDER_PATTERN, LABS)
     (report,) = result.reports
     assert (report.lab, report.found_in) == (lab, found_in)

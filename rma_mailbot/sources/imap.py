@@ -36,7 +36,8 @@ def connect(config: ImapConfig) -> imapclient.IMAPClient:
     try:
         client = imapclient.IMAPClient(
             config.host, port=config.port, ssl=config.tls is TLSMode.IMPLICIT,
-            ssl_context=tls_context(config.ca_file), timeout=config.timeout_seconds,
+            ssl_context=tls_context(config.ca_file) if config.tls is TLSMode.IMPLICIT else None,
+            timeout=config.timeout_seconds,
         )
         if config.tls is TLSMode.STARTTLS:
             client.starttls(tls_context(config.ca_file))

@@ -1,0 +1,91 @@
+"""Parsing in worker processes: while the pipeline stores and answers one mail, the next ones are parsed.
+
+parse() is pure, so it can run anywhere. A process of its own also keeps a mail that crashes a decoder
+(a hostile HEIC or TNEF) from taking the bot down: that mail comes back as a ParseError and is
+quarantined, and the pool is started again for the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from rma_mailbot.errors import ParseError
+from rma_mailbot.models import ParsedMail
+from rma_mailbot.parse import parse
+
+log = logging.getLogger(__name__)
+
+# Below this many mails (an IDLE wake-up brings one) parsing here is quicker than a trip to a worker.
+MIN_BATCH = 8
+
+Parsed = ParsedMail | ParseError
+
+
+def default_processes() -> int:
+    """One core for the pipeline itself, the others parse; none on a single core."""
+    return max((os.cpu_count() or 1) - 1, 0)
+
+
+def parse_or_error(raw: bytes, options: dict) -> Parsed:
+    try:
+        return parse(raw, **options)
+    except ParseError as exc:
+        return exc
+
+
+def _ignore_stop_signals() -> None:
+    # Ctrl-C and systemd's SIGTERM reach the whole process group: the parent decides when workers end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class ParsePool:
+    """Parses batches of raw mails, in order; started on first use, so commands that parse nothing never
+    pay for it. ``worker`` is the function the processes run (tests give one that crashes)."""
+
+    def __init__(self, processes: int, options: dict, worker: Callable[[bytes, dict], Parsed] = parse_or_error):
+        self._processes = processes
+        self._options = options
+        self._worker = worker
+        self._executor: ProcessPoolExecutor | None = None
+
+    def parse_all(self, raws: list[bytes]) -> Iterator[Parsed]:
+        """Each mail's ParsedMail or ParseError, in the order given, as soon as it is ready."""
+        if self._processes < 1 or len(raws) < MIN_BATCH:
+            yield from (self._worker(raw, self._options) for raw in raws)
+            return
+        futures = [self._pool().submit(self._worker, raw, self._options) for raw in raws]
+        for n, future in enumerate(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                # Every mail still pending failed with the worker: parse them one by one to find the culprit.
+                self.close()
+                yield from (self._alone(raw) for raw in raws[n:])
+                return
+
+    def _alone(self, raw: bytes) -> Parsed:
+        try:
+            return self._pool().submit(self._worker, raw, self._options).result()
+        except BrokenProcessPool:
+            self.close()
+            log.error("a parser process died on a %d-byte message; it is quarantined", len(raw))
+            return ParseError("the parser process died on this message (a decoder crashed on an attachment)")
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: the parent has threads (delivery, IDLE) and an open database.
+            self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_ignore_stop_signals)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,85 @@
+"""Parsing in worker processes: the same results as parsing here, in order, and a crash costs one mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from conftest import Bot, write_config
+from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
+from rma_mailbot import config as config_module
+from rma_mailbot.errors import ParseError
+from rma_mailbot.parse_pool import MIN_BATCH, ParsePool, parse_or_error
+from rma_mailbot.pipeline import Runtime
+
+CRASH_MARKER = b"X-Test-Crash-The-Parser: yes"
+
+
+def crashing_worker(raw: bytes, options: dict):
+    """Dies as a decoder crashing in C would: no exception, the process is simply gone."""
+    if CRASH_MARKER in raw:
+        os._exit(70)
+    return parse_or_error(raw, options)
+
+
+def backlog(n: int) -> list[bytes]:
+    mails = [claim_mail(f"buyer{i}@example.org", f"Return SO-2000{i:02d}", f"Mail number {i}, ordered by mistake.")
+             for i in range(n)]
+    return [m.as_bytes() for m in mails]
+
+
+@pytest.fixture
+def pool():
+    pool = ParsePool(1, {"own_addresses": frozenset({"support@example.com"})}, worker=crashing_worker)
+    yield pool
+    pool.close()
+
+
+def test_a_batch_parsed_by_workers_equals_one_parsed_here(pool):
+    raws = backlog(MIN_BATCH + 4) + [b""]
+    pooled = list(pool.parse_all(raws))
+    here = [parse_or_error(raw, {"own_addresses": frozenset({"support@example.com"})}) for raw in raws]
+    assert pool._executor is not None  # the batch really went to a worker
+    assert pooled[:-1] == here[:-1]
+    assert [m.text for m in pooled[:3]] == [f"Mail number {i}, ordered by mistake." for i in range(3)]
+    assert isinstance(pooled[-1], ParseError) and str(pooled[-1]) == str(here[-1]) == "empty message"
+
+
+def test_a_mail_that_kills_its_worker_is_an_error_and_the_others_are_parsed(pool):
+    raws = backlog(MIN_BATCH + 2)
+    raws[5] = CRASH_MARKER + b"\r\n" + raws[5]
+    results = list(pool.parse_all(raws))
+    assert len(results) == len(raws)
+    assert isinstance(results[5], ParseError) and "parser process died" in str(results[5])
+    assert [r.sender for n, r in enumerate(results) if n != 5] == [
+        f"buyer{i}@example.org" for i in range(len(raws)) if i != 5]
+    assert list(pool.parse_all(backlog(MIN_BATCH)))[0].sender == "buyer0@example.org"  # a new pool took over
+
+
+def test_a_small_batch_is_parsed_here(pool):
+    raws = backlog(MIN_BATCH - 1)
+    assert [r.sender for r in pool.parse_all(raws)] == [f"buyer{i}@example.org" for i in range(MIN_BATCH - 1)]
+    assert pool._executor is None
+
+
+def test_a_backlog_through_the_workers_gets_every_answer_once(tmp_path):
+    today = dt.date(2026, 11, 24)
+    write_orders(tmp_path / "orders.csv", today, STANDARD_ORDERS)
+    config = config_module.load(write_config(tmp_path / "config.toml"))
+    assert config.bot.parse_in_workers
+    rt = Runtime.open(config)
+    bot = Bot(config, rt, dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC))
+    try:
+        for n in range(12):
+            bot.deliver(claim_mail("alice@example.net", f"Missing SO-200001 ({n})", COMPLETE_MISSING_ITEMS,
+                                   photos=1, message_id=f"<m{n}@example.net>"))
+        bot.deliver(b"")
+        report = bot.poll()
+        assert rt.parser._executor is not None or os.cpu_count() == 1
+    finally:
+        rt.close()
+    assert (report.fetched, report.ingested, report.quarantined) == (13, 12, 1) and report.replies_sent >= 2
+    replies = bot.replies()
+    assert len({r["Message-ID"] for r in replies}) == len(replies) == report.replies_sent
