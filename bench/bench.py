@@ -8,8 +8,11 @@ Run with `bash bench/run` (it installs what it needs); `bash bench/run --help` f
 - growth: both at several backlog sizes (each in a mailbox of its own);
 - latency: the daemon on IDLE, one complete claim APPENDed at a time, until its reply reaches the
   SMTP server; the floor is a bare IDLE client seeing EXISTS.
+- relay: for scale, how long a bare smtplib loop takes to hand the mails the bot sent (replies, and
+  warehouse mails carrying the customers' photos) to a fresh SMTP server of the same kind.
 
-Both the floor and the bot run as child processes, so their peak RSS is their own (wait4).
+Both the floor and the bot run as child processes; a peak RSS counts the child and the processes it
+starts (the bot's parse workers).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import platform
 import random
+import smtplib
 import statistics
 import subprocess
 import sys
@@ -117,16 +121,60 @@ def mails(size: int, seed: int, start: int):
 # --- running things --------------------------------------------------------------------------------
 
 def timed(command: list[str], quiet: bool = False) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child Python, as the child itself measures it (bench/peak.py)."""
+    """(seconds, peak RSS in MB) of a child Python and every process it starts (the bot's parse workers).
+
+    The child's own peak is exact (bench/peak.py reads its VmHWM); the whole tree's is sampled from
+    /proc every 20 ms and summed. The larger of the two is reported."""
     with tempfile.NamedTemporaryFile(prefix="rma-bench-rss-") as peak:
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, str(ROOT / "bench" / "peak.py"), *command],
-                                stdout=subprocess.DEVNULL if quiet else None,
-                                env={**os.environ, "PEAK_RSS_FILE": peak.name})
+        child = subprocess.Popen([sys.executable, str(ROOT / "bench" / "peak.py"), *command],
+                                 stdout=subprocess.DEVNULL if quiet else None,
+                                 env={**os.environ, "PEAK_RSS_FILE": peak.name})
+        tree_kb = 0
+        while child.poll() is None:
+            tree_kb = max(tree_kb, tree_rss_kb(child.pid))
+            time.sleep(0.02)
         elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            raise RuntimeError(f"{command[:3]} exited with {result.returncode}")
-        return elapsed, int(Path(peak.name).read_text()) / 1024
+        if child.returncode != 0:
+            raise RuntimeError(f"{command[:3]} exited with {child.returncode}")
+        return elapsed, max(int(Path(peak.name).read_text()), tree_kb) / 1024
+
+
+def tree_rss_kb(root: int) -> int:
+    """The summed VmRSS of a process and all its descendants, now (0 for processes already gone)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def relay_floor(handler) -> float:
+    """Seconds a bare smtplib loop takes to hand the bot's outgoing mails to a fresh SMTP server of the
+    same kind: the share of the bot's time that is the relay receiving (warehouse mails carry photos)."""
+    with smtp_recorder() as (controller, _):
+        client = smtplib.SMTP("127.0.0.1", controller.port, timeout=60)
+        started = time.perf_counter()
+        for mail_from, recipients, raw in handler.messages:
+            client.sendmail(mail_from, recipients, raw)
+        elapsed = time.perf_counter() - started
+        client.quit()
+    return elapsed
 
 
 def account(server) -> tuple[str, str]:
@@ -177,10 +225,13 @@ def throughput(server, size: int, seed: int, start: int) -> dict:
         customers = {tos[0] for _, tos, _ in handler.messages if tos[0] != "warehouse@example.com"}
         if len(customers) != size:
             raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
+        relay_s = relay_floor(handler)
+        sent_mb = sum(len(raw) for _, _, raw in handler.messages) / 1e6
     return {"mails": size, "megabytes": round(total / 1e6, 1), "floor_s": round(floor_s, 2),
             "floor_rss_mb": round(floor_rss), "bot_s": round(bot_s, 2), "bot_rss_mb": round(bot_rss),
             "ratio": round(bot_s / floor_s, 2), "bot_mails_per_s": round(size / bot_s, 1),
-            "floor_mails_per_s": round(size / floor_s, 1)}
+            "floor_mails_per_s": round(size / floor_s, 1), "sent_megabytes": round(sent_mb, 1),
+            "relay_s": round(relay_s, 2), "ratio_with_relay": round(bot_s / (floor_s + relay_s), 2)}
 
 
 def latency(server, rounds: int, seed: int) -> dict:
@@ -263,12 +314,15 @@ def percentile(values: list[float], pct: int) -> float:
 
 def report(results: dict) -> str:
     lines = [f"rma_mailbot benchmark, {results['date']}, {results['machine']}", "",
-             "mails   MB     floor s  bot s   ratio  bot mails/s  floor RSS MB  bot RSS MB",
-             "------  -----  -------  ------  -----  -----------  ------------  ----------"]
+             "mails   MB in   floor s  bot s   ratio  bot mails/s  floor RSS MB  bot RSS MB  MB out  relay s  "
+             "bot/(floor+relay)",
+             "------  ------  -------  ------  -----  -----------  ------------  ----------  ------  -------  "
+             "-----------------"]
     for row in results["throughput"]:
-        lines.append(f"{row['mails']:>6}  {row['megabytes']:>5}  {row['floor_s']:>7}  {row['bot_s']:>6}  "
+        lines.append(f"{row['mails']:>6}  {row['megabytes']:>6}  {row['floor_s']:>7}  {row['bot_s']:>6}  "
                      f"{row['ratio']:>5}  {row['bot_mails_per_s']:>11}  {row['floor_rss_mb']:>12}  "
-                     f"{row['bot_rss_mb']:>10}")
+                     f"{row['bot_rss_mb']:>10}  {row['sent_megabytes']:>6}  {row['relay_s']:>7}  "
+                     f"{row['ratio_with_relay']:>17}")
     for name, check in results["verdicts"].items():
         lines.append(f"{'PASS' if check['pass'] else 'MISS'}  {name}: {check['detail']}")
     if "latency" in results:

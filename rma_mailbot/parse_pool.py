@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -60,10 +61,13 @@ class ParsePool:
         if self._processes < 1 or len(raws) < MIN_BATCH:
             yield from (self._worker(raw, self._options) for raw in raws)
             return
-        futures = [self._pool().submit(self._worker, raw, self._options) for raw in raws]
-        for n, future in enumerate(futures):
+        ahead = 2 * self._processes + 2  # enough to keep the workers busy; more would only hold memory
+        futures: deque = deque()
+        for n in range(len(raws)):
             try:
-                yield future.result()
+                while len(futures) < ahead and n + len(futures) < len(raws):
+                    futures.append(self._pool().submit(self._worker, raws[n + len(futures)], self._options))
+                yield futures.popleft().result()
             except BrokenProcessPool:
                 # Every mail still pending failed with the worker: parse them one by one to find the culprit.
                 self.close()

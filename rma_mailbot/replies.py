@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from email.generator import BytesGenerator
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
@@ -21,9 +21,24 @@ from rma_mailbot.models import Evidence, Reason, ReplyKind
 from rma_mailbot.parse import one_line
 from rma_mailbot.policy import CLAUSES
 
+
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib's registry makes a new class each time a header is set; one per header name will do."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self._made:
+            self._made[key] = super().__getitem__(name)
+        return self._made[key]
+
+
 # Long References headers must stay one logical line of message ids: at the default 78
 # columns the stdlib folds them into RFC 2047 encoded words that no client threads on.
-WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998, header_factory=_HeaderClasses())
 MAX_REFERENCES = 20
 
 EVIDENCE_HELP: dict[Evidence, str] = {
