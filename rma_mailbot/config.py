@@ -84,7 +84,7 @@ class ImapConfig:
     ca_file: Path | None = None
     folder: str = "INBOX"
     processed_folder: str = "Processed"
-    batch_bytes: int = 20_000_000
+    batch_bytes: int = 10_000_000
     batch_messages: int = 50
     timeout_seconds: int = 60
 
