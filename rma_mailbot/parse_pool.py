@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -40,10 +41,19 @@ def parse_or_error(raw: bytes, options: dict) -> Parsed:
         return exc
 
 
-def _ignore_stop_signals() -> None:
+def _worker_start() -> None:
     # Ctrl-C and systemd's SIGTERM reach the whole process group: the parent decides when workers end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A worker holds both ends of its task pipe, so a killed parent never gives it EOF: watch the parent.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent) -> None:
+    parent.join()
+    os._exit(0)
 
 
 class ParsePool:
@@ -86,7 +96,7 @@ class ParsePool:
         if self._executor is None:
             # spawn, not fork: the parent has threads (delivery, IDLE) and an open database.
             self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_ignore_stop_signals)
+                                                 initializer=_worker_start)
         return self._executor
 
     def close(self) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from conftest import Bot, write_config
+from conftest import Bot, wait_until, write_config
 from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.errors import ParseError
@@ -83,3 +86,32 @@ def test_a_backlog_through_the_workers_gets_every_answer_once(tmp_path):
     assert (report.fetched, report.ingested, report.quarantined) == (13, 12, 1) and report.replies_sent >= 2
     replies = bot.replies()
     assert len({r["Message-ID"] for r in replies}) == len(replies) == report.replies_sent
+
+
+KEEP_A_WORKER = """
+import sys, threading
+from rma_mailbot.parse_pool import MIN_BATCH, ParsePool
+pool = ParsePool(1, {})
+list(pool.parse_all([b"Subject: hello\\r\\n\\r\\nhi\\r\\n"] * MIN_BATCH))
+print(*pool._executor._processes, flush=True)
+threading.Event().wait()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_end_when_the_bot_is_killed():
+    bot = subprocess.Popen([sys.executable, "-c", KEEP_A_WORKER], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in bot.stdout.readline().split()]
+        assert workers and all(map(_alive, workers))
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    wait_until(lambda: not any(map(_alive, workers)), 20, "the orphaned parse workers to exit")
