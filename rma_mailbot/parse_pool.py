@@ -35,10 +35,14 @@ def default_processes() -> int:
 
 
 def parse_or_error(raw: bytes, options: dict) -> Parsed:
+    """The parsed mail, or why it could not be parsed: never an exception, so that no mail can stop a poll."""
     try:
         return parse(raw, **options)
     except ParseError as exc:
         return exc
+    except Exception as exc:  # noqa: BLE001 - a bug or a decoder's surprise: quarantine the mail, go on
+        log.exception("parsing a %d-byte message failed", len(raw))
+        return ParseError(f"parsing failed: {type(exc).__name__}: {exc}")
 
 
 def _worker_start() -> None:

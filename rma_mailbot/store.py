@@ -117,6 +117,9 @@ def m006_indexes_for_backlogs(db: sqlite_utils.Database) -> None:
     """The per-mail look-ups, each by an index: without them a backlog slows down as the database grows."""
     db["messages"].create_index(["message_id"])
     db["claims"].create_index(["customer", "created_at"])
+    db["outbox"].create_index(["to_addr", "created_at"])
+    db["outbox"].create_index(["claim_id"])
+    db["attachments"].create_index(["claim_id"])
 
 
 @migrations()
@@ -125,9 +128,6 @@ def m007_outbox_bytes_in_files(db: sqlite_utils.Database) -> None:
     photos, and a megabyte inside the row was rewritten by every change of the row's state."""
     db["outbox"].add_column("raw_path", str)
     db["outbox"].transform(not_null={"raw": False})
-    db["outbox"].create_index(["to_addr", "created_at"])
-    db["outbox"].create_index(["claim_id"])
-    db["attachments"].create_index(["claim_id"])
 
 
 # Every outbox column but the bytes of replies queued before m007 (read by reply_bytes()).

@@ -202,6 +202,10 @@ PARTS = [
     ("random_bytes_jpg", part_of("image/jpeg", random.Random(7).randbytes(20_000), "noise.jpg"), None, False),
     ("logo_50x50", part_of("image/png", _image("PNG", (50, 50)), "logo.png"), None, False),
     ("tracking_pixel", part_of("image/gif", _image("GIF", (1, 1)), "p.gif"), None, False),
+    ("jpeg_pixel", part_of("image/jpeg", _image("JPEG", (1, 1)), "p.jpg"), None, False),
+    ("jpeg_spacer_4x300", part_of("image/jpeg", _image("JPEG", (4, 300)), "s.jpg"), None, False),
+    ("jpeg_banner_2000x7", part_of("image/jpeg", _image("JPEG", (2000, 7)), "b.jpg"), None, False),
+    ("jpeg_narrow_but_a_photo", part_of("image/jpeg", _image("JPEG", (7, 9000)), "n.jpg"), "image/jpeg", False),
     ("pdf_report", part_of("application/pdf", PDF, "report.pdf"), None, True),
     ("pdf_named_jpg", part_of("image/jpeg", PDF, "report.jpg"), None, True),
     ("text_file", part_of("text/plain", b"just some text\n", "notes.txt"), None, False),
@@ -218,7 +222,7 @@ def test_photos_and_reports(part, photo_type, is_report):
         (photo,) = result.photos
         assert photo.content_type == photo_type
         assert photo.sha256 == hashlib.sha256(part.payload).hexdigest()
-        assert (photo.width, photo.height) == (640, 480)
+        assert (photo.width, photo.height) == Image.open(io.BytesIO(part.payload)).size
         assert photo.size == len(part.payload)
     assert tuple(r.sha256 for r in result.reports) == ((hashlib.sha256(part.payload).hexdigest(),) if is_report
                                                        else ())

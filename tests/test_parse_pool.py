@@ -61,6 +61,16 @@ def test_a_mail_that_kills_its_worker_is_an_error_and_the_others_are_parsed(pool
     assert list(pool.parse_all(backlog(MIN_BATCH)))[0].sender == "buyer0@example.org"  # a new pool took over
 
 
+def test_a_decoder_surprise_is_a_parse_error_not_a_stopped_poll(monkeypatch):
+    def explode(payload):
+        raise RuntimeError("decoder bug")
+
+    monkeypatch.setattr("rma_mailbot.parse.decode_photo", explode)
+    raw = claim_mail("buyer@example.org", "Missing SO-200001", COMPLETE_MISSING_ITEMS, photos=1).as_bytes()
+    result = parse_or_error(raw, {})
+    assert isinstance(result, ParseError) and str(result) == "parsing failed: RuntimeError: decoder bug"
+
+
 def test_a_small_batch_is_parsed_here(pool):
     raws = backlog(MIN_BATCH - 1)
     assert [r.sender for r in pool.parse_all(raws)] == [f"buyer{i}@example.org" for i in range(MIN_BATCH - 1)]

@@ -30,5 +30,7 @@ def test_replies_queued_before_m007_keep_their_bytes(tmp_path):
         assert store.reply_bytes(new_row) == b"Subject: new\r\n\r\nqueued now\r\n"
         assert new_row["raw_path"] and store.blobs.path(new_row["raw_path"]).is_file()
         assert store.db.execute("select raw from outbox where id = ?", [new_row["id"]]).fetchone() == (None,)
+        indexed = {tuple(index.columns) for index in store.db["outbox"].indexes}
+        assert {("message_id",), ("state",), ("to_addr", "created_at"), ("claim_id",)} <= indexed
     finally:
         store.close()
