@@ -299,11 +299,10 @@ def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetim
 def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int,
                        refused: tuple[limits.Refused, ...]) -> None:
     """Kept parts go to the blob store under their sha256; refused ones are recorded, not stored."""
-    photos = {p.sha256: p for p in facts.photos}
     reports = {r.sha256 for r in facts.reports}
     for part in mail.parts:
         digest, path = rt.store.blobs.put(part.payload, ".bin")
-        photo = photos.get(digest)
+        photo = part.photo  # decoded when parsed
         rt.store.add_attachment({
             "claim_id": claim_id, "message": message_row, "sha256": digest,
             "content_type": photo.content_type if photo else part.sniffed or "application/octet-stream",
