@@ -11,6 +11,12 @@ Run with `bash bench/run` (it installs what it needs); `bash bench/run --help` f
 - relay: for scale, how long a bare smtplib loop takes to hand the mails the bot sent (replies, and
   warehouse mails carrying the customers' photos) to a fresh SMTP server of the same kind.
 
+The SMTP server is Postfix's smtp-sink (C, like the MTA a desk relays through; `bench/run` unpacks it
+from Debian's postfix package into bench/.tools, installing nothing), so that the relay does not
+compete with the bot for the CPU as a Python server would: aiosmtpd needs more time to take in the
+photos the bot forwards than the whole floor takes. `--relay aiosmtpd` measures against aiosmtpd
+instead; the latency run always uses aiosmtpd, which timestamps each arrival.
+
 Both the floor and the bot run as child processes; a peak RSS counts the child and the processes it
 starts (the bot's parse workers).
 """
@@ -18,6 +24,7 @@ starts (the bot's parse workers).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -25,6 +32,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import smtplib
 import statistics
 import subprocess
@@ -32,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -40,9 +49,10 @@ import imapclient
 import tomli_w
 from PIL import Image
 
-from rma_mailbot.testing import dovecot, smtp_recorder
+from rma_mailbot.testing import dovecot, free_port, smtp_recorder
 
 ROOT = Path(__file__).resolve().parents[1]
+SMTP_SINK = ROOT / "bench" / ".tools" / "postfix"
 TARGET_RATIO = 1.25
 TARGET_RSS_MB = 250
 TARGET_LATENCY_OVER_FLOOR_MS = 150
@@ -120,24 +130,30 @@ def mails(size: int, seed: int, start: int):
 
 # --- running things --------------------------------------------------------------------------------
 
-def timed(command: list[str], quiet: bool = False) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child Python and every process it starts (the bot's parse workers).
+def timed(command: list[str], quiet: bool = False) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB, CPU seconds) of a child Python and every process it starts (the bot's
+    parse workers).
 
     The child's own peak is exact (bench/peak.py reads its VmHWM); the whole tree's is sampled from
-    /proc every 20 ms and summed. The larger of the two is reported."""
+    /proc every 20 ms and summed. The larger of the two is reported. CPU is user + system time of the
+    child and the processes it waited for (wait4)."""
     with tempfile.NamedTemporaryFile(prefix="rma-bench-rss-") as peak:
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, str(ROOT / "bench" / "peak.py"), *command],
                                  stdout=subprocess.DEVNULL if quiet else None,
                                  env={**os.environ, "PEAK_RSS_FILE": peak.name})
         tree_kb = 0
-        while child.poll() is None:
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                child.returncode = os.waitstatus_to_exitcode(status)
+                break
             tree_kb = max(tree_kb, tree_rss_kb(child.pid))
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
         if child.returncode != 0:
             raise RuntimeError(f"{command[:3]} exited with {child.returncode}")
-        return elapsed, max(int(Path(peak.name).read_text()), tree_kb) / 1024
+        return elapsed, max(int(Path(peak.name).read_text()), tree_kb) / 1024, usage.ru_utime + usage.ru_stime
 
 
 def tree_rss_kb(root: int) -> int:
@@ -164,13 +180,72 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def relay_floor(handler) -> float:
+Envelope = tuple[str, list[str], bytes]  # (sender, recipients, message) as the SMTP server took it
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on a free loopback port, dumping every mail to a file of its own."""
+
+    def __init__(self):
+        binary = SMTP_SINK / "usr" / "sbin" / "smtp-sink"
+        if not binary.exists():
+            raise SystemExit(f"{binary} is missing: run the benchmarks with `bash bench/run`, "
+                             "which unpacks it, or pass --relay aiosmtpd")
+        self._dumps = Path(tempfile.mkdtemp(prefix="rma-bench-sink-"))
+        self.port = free_port()
+        # smtp-sink refuses to run as root without a user to drop to; that user writes the dumps.
+        as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self._dumps.chmod(0o777)
+        self._process = subprocess.Popen(
+            [str(binary), *as_user, "-d", f"{self._dumps}/m", f"127.0.0.1:{self.port}", "64"],
+            env={**os.environ, "LD_LIBRARY_PATH": str(SMTP_SINK / "usr" / "lib" / "postfix")})
+        wait(self._listening, 10)
+
+    def _listening(self) -> bool:
+        try:
+            smtplib.SMTP("127.0.0.1", self.port, timeout=5).quit()
+            return True
+        except OSError:
+            return False
+
+    def messages(self) -> list[Envelope]:
+        """What was accepted; each dump starts with smtp-sink's X-Mail-Args and X-Rcpt-Args lines."""
+        out = []
+        for dump in sorted(self._dumps.iterdir()):
+            envelope, _, message = dump.read_bytes().partition(b"\nReceived: ")
+            lines = envelope.decode().splitlines()
+            sender = next(line.split(" ", 1)[1].strip("<>") for line in lines if line.startswith("X-Mail-Args:"))
+            recipients = [line.split(" ", 1)[1].strip("<>") for line in lines if line.startswith("X-Rcpt-Args:")]
+            out.append((sender, recipients, (b"Received: " + message).replace(b"\n", b"\r\n")))
+        return out
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        shutil.rmtree(self._dumps, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def smtp_server(kind: str) -> Iterator[tuple[int, Callable[[], list[Envelope]]]]:
+    """(port, what it has accepted so far) of a fresh SMTP server on loopback."""
+    if kind == "aiosmtpd":
+        with smtp_recorder() as (controller, handler):
+            yield controller.port, lambda: list(handler.messages)
+        return
+    sink = SmtpSink()
+    try:
+        yield sink.port, sink.messages
+    finally:
+        sink.close()
+
+
+def relay_floor(kind: str, sent: list[Envelope]) -> float:
     """Seconds a bare smtplib loop takes to hand the bot's outgoing mails to a fresh SMTP server of the
     same kind: the share of the bot's time that is the relay receiving (warehouse mails carry photos)."""
-    with smtp_recorder() as (controller, _):
-        client = smtplib.SMTP("127.0.0.1", controller.port, timeout=60)
+    with smtp_server(kind) as (port, _):
+        client = smtplib.SMTP("127.0.0.1", port, timeout=60)
         started = time.perf_counter()
-        for mail_from, recipients, raw in handler.messages:
+        for mail_from, recipients, raw in sent:
             client.sendmail(mail_from, recipients, raw)
         elapsed = time.perf_counter() - started
         client.quit()
@@ -215,23 +290,25 @@ def write_workspace(work: Path, server, user: str, password: str, smtp_port: int
     return config
 
 
-def throughput(server, size: int, seed: int, start: int) -> dict:
+def throughput(server, size: int, seed: int, start: int, relay: str) -> dict:
     user, password = account(server)
     total = append(server.port, user, password, mails(size, seed, start))
-    floor_s, floor_rss = timed(["-c", FLOOR, "127.0.0.1", str(server.port), user, password])
-    with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
-        config = write_workspace(Path(work), server, user, password, controller.port, orders(size, start))
-        bot_s, bot_rss = timed(["-m", "rma_mailbot", "--config", str(config), "poll"], quiet=True)
-        customers = {tos[0] for _, tos, _ in handler.messages if tos[0] != "warehouse@example.com"}
-        if len(customers) != size:
-            raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
-        relay_s = relay_floor(handler)
-        sent_mb = sum(len(raw) for _, _, raw in handler.messages) / 1e6
+    floor_s, floor_rss, floor_cpu = timed(["-c", FLOOR, "127.0.0.1", str(server.port), user, password])
+    with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_server(relay) as (port, accepted):
+        config = write_workspace(Path(work), server, user, password, port, orders(size, start))
+        bot_s, bot_rss, bot_cpu = timed(["-m", "rma_mailbot", "--config", str(config), "poll"], quiet=True)
+        sent = accepted()
+    customers = {tos[0] for _, tos, _ in sent if tos[0] != "warehouse@example.com"}
+    if len(customers) != size:
+        raise RuntimeError(f"only {len(customers)} of {size} customers were answered")
+    relay_s = relay_floor(relay, sent)
+    sent_mb = sum(len(raw) for _, _, raw in sent) / 1e6
     return {"mails": size, "megabytes": round(total / 1e6, 1), "floor_s": round(floor_s, 2),
             "floor_rss_mb": round(floor_rss), "bot_s": round(bot_s, 2), "bot_rss_mb": round(bot_rss),
             "ratio": round(bot_s / floor_s, 2), "bot_mails_per_s": round(size / bot_s, 1),
             "floor_mails_per_s": round(size / floor_s, 1), "sent_megabytes": round(sent_mb, 1),
-            "relay_s": round(relay_s, 2), "ratio_with_relay": round(bot_s / (floor_s + relay_s), 2)}
+            "relay_s": round(relay_s, 2), "ratio_with_relay": round(bot_s / (floor_s + relay_s), 2),
+            "floor_cpu_s": round(floor_cpu, 1), "bot_cpu_s": round(bot_cpu, 1)}
 
 
 def latency(server, rounds: int, seed: int) -> dict:
@@ -313,16 +390,16 @@ def percentile(values: list[float], pct: int) -> float:
 # --- report ----------------------------------------------------------------------------------------
 
 def report(results: dict) -> str:
-    lines = [f"rma_mailbot benchmark, {results['date']}, {results['machine']}", "",
+    lines = [f"rma_mailbot benchmark, {results['date']}, {results['machine']}; SMTP server: {results['relay']}", "",
              "mails   MB in   floor s  bot s   ratio  bot mails/s  floor RSS MB  bot RSS MB  MB out  relay s  "
-             "bot/(floor+relay)",
+             "bot/(floor+relay)  floor CPU s  bot CPU s",
              "------  ------  -------  ------  -----  -----------  ------------  ----------  ------  -------  "
-             "-----------------"]
+             "-----------------  -----------  ---------"]
     for row in results["throughput"]:
         lines.append(f"{row['mails']:>6}  {row['megabytes']:>6}  {row['floor_s']:>7}  {row['bot_s']:>6}  "
                      f"{row['ratio']:>5}  {row['bot_mails_per_s']:>11}  {row['floor_rss_mb']:>12}  "
                      f"{row['bot_rss_mb']:>10}  {row['sent_megabytes']:>6}  {row['relay_s']:>7}  "
-                     f"{row['ratio_with_relay']:>17}")
+                     f"{row['ratio_with_relay']:>17}  {row['floor_cpu_s']:>11}  {row['bot_cpu_s']:>9}")
     for name, check in results["verdicts"].items():
         lines.append(f"{'PASS' if check['pass'] else 'MISS'}  {name}: {check['detail']}")
     if "latency" in results:
@@ -366,18 +443,21 @@ def main() -> None:
     parser.add_argument("--headline", type=int, default=2000, help="the size the ratio target is judged at")
     parser.add_argument("--latency", type=int, default=30, help="mails for the latency run (0: skip)")
     parser.add_argument("--seed", type=int, default=7, help="the backlog's random seed")
+    parser.add_argument("--relay", choices=["postfix", "aiosmtpd"], default="postfix",
+                        help="the SMTP server the bot sends to in the backlog runs (default: Postfix's smtp-sink)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
     results: dict = {"date": dt.date.today().isoformat(),
                      "machine": f"{platform.node() and 'this machine'}: {os.cpu_count()} cores, "
                                 f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
                                 f"Python {platform.python_version()}",
+                     "relay": "Postfix smtp-sink" if args.relay == "postfix" else "aiosmtpd",
                      "throughput": []}
     with dovecot() as server:
         start = 0
         for size in (int(s) for s in args.sizes.split(",") if s):
             print(f"backlog of {size} mails ...", file=sys.stderr, flush=True)
-            results["throughput"].append(throughput(server, size, args.seed, start))
+            results["throughput"].append(throughput(server, size, args.seed, start, args.relay))
             start += size
         if args.latency:
             print(f"latency over {args.latency} mails ...", file=sys.stderr, flush=True)

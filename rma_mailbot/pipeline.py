@@ -14,7 +14,8 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from rma_mailbot import limits, overrides
@@ -25,6 +26,7 @@ from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, 
 from rma_mailbot.outbox import DeliveryReport, deliver_pending
 from rma_mailbot.parse import strip_own_words
 from rma_mailbot.parse_pool import parse_or_error
+from rma_mailbot.read_ahead import ReadAhead
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
 from rma_mailbot.store import OutboxState, Store, iso
@@ -60,10 +62,11 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     queued_before = rt.store.outbox_total()
     scan = source.scan(rt.store)
     progress.start(scan.total)
-    with BackgroundDelivery(rt) as background:
-        for batch in scan.batches:
+    source_lock = threading.Lock()  # the read-ahead thread fetches while this one moves what is done
+    with BackgroundDelivery(rt) as background, ReadAhead(_parsed(rt, scan.batches, source_lock)) as batches:
+        for batch, parsed_batch in batches:
             done = []
-            for mail, parsed in zip(batch, rt.parser.parse_all([m.raw for m in batch]), strict=True):
+            for mail, parsed in zip(batch, parsed_batch, strict=True):
                 if should_stop():
                     break
                 outcome, claim_id = ingest(rt, mail, clock(), parsed)
@@ -73,7 +76,9 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
                 if claim_id is not None:
                     claims.add(claim_id)
                 progress.advance()
-            rt.store.mark_moved(source.finish(done))
+            with source_lock:
+                moved = source.finish(done)
+            rt.store.mark_moved(moved)
             # Answer each batch as it is done: in a long backlog the first customers need not wait for the last.
             background.start(clock())
             if should_stop():
@@ -88,6 +93,18 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
                       delivery_error=delivery.transport_error,
                       override_problems=tuple(str(p) for p in staff.problems),
                       claims_touched=tuple(sorted(claims)))
+
+
+def _parsed(rt: Runtime, batches: Iterator[list[IncomingMail]],
+            source_lock: threading.Lock) -> Iterator[tuple[list[IncomingMail], list[ParsedMail | ParseError]]]:
+    """Each batch with what parsing made of its mails: run a batch ahead of the ingest (ReadAhead), so
+    that the fetch and the parse workers are busy while this thread stores and answers."""
+    while True:
+        with source_lock:
+            batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch, list(rt.parser.parse_all([m.raw for m in batch]))
 
 
 class BackgroundDelivery:

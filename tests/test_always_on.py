@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
 import json
+import threading
 
 import imapclient
 import pytest
@@ -229,6 +231,46 @@ def test_poll_once_stops_between_messages(live):
     assert report.ingested == 1
     imap.select_folder("INBOX")
     assert len(imap.search("ALL")) == 2  # the rest waits for the next start
+
+
+def test_a_backlog_in_batches_is_fetched_ahead_on_one_connection_at_a_time(live):
+    """The next batch is fetched (and parsed) by the read-ahead thread while this one is stored and
+    answered here; the connection is never seen in use by two threads at once (imapclient is not
+    thread-safe), every batch is moved, and nothing is answered twice."""
+    config, imap, handler = live
+    for i in range(7):
+        imap.append("INBOX", return_mail(i))
+    cfg, rt = open_bot(config)
+    cfg = dataclasses.replace(cfg, imap=dataclasses.replace(cfg.imap, batch_messages=2))
+    source = open_source(cfg)
+    in_use = threading.Lock()
+    overlaps, users = [], set()
+
+    def one_at_a_time(method):
+        def guarded(*args, **kwargs):
+            users.add(threading.current_thread().name)
+            if not in_use.acquire(blocking=False):
+                overlaps.append(method.__name__)
+                return method(*args, **kwargs)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                in_use.release()
+        return guarded
+
+    for name in ("fetch", "move", "copy", "uid_expunge"):
+        setattr(source.client, name, one_at_a_time(getattr(source.client, name)))
+    try:
+        report = poll_once(rt, source, lambda: dt.datetime.now(dt.UTC))
+    finally:
+        source.close()
+        rt.close()
+    assert (report.fetched, report.ingested, report.replies_sent) == (7, 7, 7)
+    assert overlaps == []
+    assert {"read-ahead", "MainThread"} <= users  # fetched there, moved here
+    imap.select_folder("INBOX")
+    assert imap.search("ALL") == []
+    assert sorted(to for _, [to], _ in handler.messages) == sorted(f"buyer{i}@example.org" for i in range(7))
 
 
 def test_temporary_refusal_is_retried_after_a_backoff(live):
