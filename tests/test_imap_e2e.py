@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import logging
 
 import imapclient
 import pytest
@@ -13,7 +14,9 @@ from click.testing import CliRunner
 
 from conftest import write_config
 from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
+from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
+from rma_mailbot.sources.imap import connect
 
 pytestmark = pytest.mark.dovecot
 
@@ -265,3 +268,22 @@ def test_permanent_smtp_refusal_marks_reply_failed(setup):
     assert reply["state"] == "failed" and "550" in reply["last_error"]
     run(config, "poll")
     assert handler.messages == []  # a failed reply is not retried for ever
+
+
+@pytest.mark.parametrize(("level", "wire_logged"), [(logging.DEBUG, True), (logging.INFO, False)])
+def test_imap_wire_log_is_made_only_when_its_logger_prints(setup, caplog, level, wire_logged):
+    """imapclient has imaplib format every line it reads (whole mails) for its "imapclient.imaplib"
+    logger; the bot leaves that on only when the logger would print it."""
+    config, imap, _ = setup
+    imap.append("INBOX", claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.").as_bytes())
+    caplog.set_level(level, logger="imapclient.imaplib")
+    client = connect(config_module.load(config).imap)
+    try:
+        client.select_folder("INBOX")
+        [item] = client.fetch(client.search("ALL"), ["BODY.PEEK[]"]).values()
+    finally:
+        client.logout()
+    assert b"Ordered by mistake." in item[b"BODY[]"]
+    wire = [r for r in caplog.records if r.name == "imapclient.imaplib" and "Ordered by mistake." in r.getMessage()]
+    assert bool(wire) is wire_logged
+    assert (client._imap.debug > 0) is wire_logged

@@ -39,6 +39,7 @@ def connect(config: ImapConfig) -> imapclient.IMAPClient:
             ssl_context=tls_context(config.ca_file) if config.tls is TLSMode.IMPLICIT else None,
             timeout=config.timeout_seconds,
         )
+        _quiet_unless_logged(client)
         if config.tls is TLSMode.STARTTLS:
             client.starttls(tls_context(config.ca_file))
         client.normalise_times = False  # keep INTERNALDATE's zone: claims are judged on the server's day
@@ -49,6 +50,15 @@ def connect(config: ImapConfig) -> imapclient.IMAPClient:
     except IMAP_ERRORS as exc:
         raise SourceError(f"IMAP server {config.host}:{config.port} unreachable: {_text(exc)}") from None
     return client
+
+
+def _quiet_unless_logged(client: imapclient.IMAPClient) -> None:
+    """imapclient sets imaplib's debug level to 5 to feed its "imapclient.imaplib" logger, and imaplib
+    then formats a repr of every line and literal it reads (whole mails, and each FETCH response again)
+    before the logger drops it: a fifth of the bot's own time in a backlog. Keep that only when the
+    logger would print it."""
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 class ImapSource:
