@@ -160,6 +160,17 @@ def test_warehouse_check_mail_carries_the_evidence_and_photos():
     assert names == ["CLM-00001-photo-1.jpeg", "CLM-00001-photo-2.jpeg"]
 
 
+@pytest.mark.parametrize(("customer", "opening"), [
+    ("jane@customer.example", "claim CLM-00001 for order SO104233 (jane@customer.example) reports missing items"),
+    ("", "claim CLM-00001 for order SO104233 reports missing items"),
+])
+def test_warehouse_check_names_the_customer_only_when_known(customer, opening):
+    ctx = context(ReplyKind.WAREHOUSE_CHECK, customer=customer)
+    _, text = replies.build_internal(ENV, ctx, sender="support@kst.example", sender_name="KST Returns Desk",
+                                     to="warehouse@kst.example", message_id=REPLY_ID, now=NOW)
+    assert opening in text and "()" not in text
+
+
 def test_warehouse_photos_travel_byte_exact_in_76_character_lines():
     photos = [(bytes(range(256)) * 2000, "image/jpeg"), (b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000, "image/png")]
     message, _ = replies.build_internal(ENV, context(ReplyKind.WAREHOUSE_CHECK), sender="support@kst.example",
