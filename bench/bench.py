@@ -202,6 +202,8 @@ class SmtpSink:
         wait(self._listening, 10)
 
     def _listening(self) -> bool:
+        if self._process.poll() is not None:  # e.g. a shared library missing: its own message is above
+            raise SystemExit(f"smtp-sink exited with {self._process.returncode}")
         try:
             smtplib.SMTP("127.0.0.1", self.port, timeout=5).quit()
             return True

@@ -71,6 +71,8 @@ def setup_logging(level: int, fmt: str) -> None:
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))  # one line per job run is noise
+    # imaplib's wire log (imapclient feeds it to this logger) holds whole mails, which are never logged.
+    logging.getLogger("imapclient.imaplib").setLevel(logging.WARNING)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

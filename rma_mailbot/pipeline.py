@@ -15,7 +15,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from rma_mailbot import limits, overrides
@@ -63,7 +63,9 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
     scan = source.scan(rt.store)
     progress.start(scan.total)
     source_lock = threading.Lock()  # the read-ahead thread fetches while this one moves what is done
-    with BackgroundDelivery(rt) as background, ReadAhead(_parsed(rt, scan.batches, source_lock)) as batches:
+    leaving = threading.Event()
+    parsed_batches = _parsed(rt, scan.batches, source_lock, leaving)
+    with BackgroundDelivery(rt) as background, ReadAhead(parsed_batches, stopping=leaving) as batches:
         for batch, parsed_batch in batches:
             done = []
             for mail, parsed in zip(batch, parsed_batch, strict=True):
@@ -95,16 +97,20 @@ def poll_once(rt: Runtime, source: Source, clock: Callable[[], dt.datetime],
                       claims_touched=tuple(sorted(claims)))
 
 
-def _parsed(rt: Runtime, batches: Iterator[list[IncomingMail]],
-            source_lock: threading.Lock) -> Iterator[tuple[list[IncomingMail], list[ParsedMail | ParseError]]]:
+def _parsed(rt: Runtime, batches: Generator[list[IncomingMail], None, None], source_lock: threading.Lock,
+            leaving: threading.Event) -> Iterator[tuple[list[IncomingMail], list[ParsedMail | ParseError]]]:
     """Each batch with what parsing made of its mails: run a batch ahead of the ingest (ReadAhead), so
     that the fetch and the parse workers are busy while this thread stores and answers."""
-    while True:
+    try:
+        while not leaving.is_set():
+            with source_lock:
+                batch = next(batches, None)
+            if batch is None or leaving.is_set():  # a stop need not wait for the parse of a batch it will not take
+                return
+            yield batch, list(rt.parser.parse_all([m.raw for m in batch]))
+    finally:
         with source_lock:
-            batch = next(batches, None)
-        if batch is None:
-            return
-        yield batch, list(rt.parser.parse_all([m.raw for m in batch]))
+            batches.close()
 
 
 class BackgroundDelivery:

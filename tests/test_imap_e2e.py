@@ -287,3 +287,16 @@ def test_imap_wire_log_is_made_only_when_its_logger_prints(setup, caplog, level,
     wire = [r for r in caplog.records if r.name == "imapclient.imaplib" and "Ordered by mistake." in r.getMessage()]
     assert bool(wire) is wire_logged
     assert (client._imap.debug > 0) is wire_logged
+
+
+def test_debug_logging_never_shows_a_whole_mail(setup):
+    """-vv logs the bot's and imapclient's debug lines, never imaplib's wire log of fetched mails."""
+    config, imap, _ = setup
+    secret_words = "my private phone number is 0170 555 0199"
+    imap.append("INBOX", claim_mail("carol@example.org", "Return SO-200003", f"Ordered by mistake, {secret_words}.")
+                .as_bytes())
+    result = CliRunner().invoke(cli, ["--config", str(config), "-vv", "poll"])
+    assert result.exit_code == 0, result.output
+    logged = result.output + (result.stderr if result.stderr_bytes else "")
+    assert "DEBUG" in logged and "imapclient" in logged  # debug lines were written
+    assert secret_words not in logged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,7 +24,7 @@ class Scan:
     """New mail on the source: how many, and the mails themselves in bounded batches."""
 
     total: int
-    batches: Iterator[list[IncomingMail]]
+    batches: Generator[list[IncomingMail], None, None]
 
 
 class Source(Protocol):
