@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -254,10 +255,6 @@ def relay_floor(kind: str, sent: list[Envelope]) -> float:
     return elapsed
 
 
-def account(server) -> tuple[str, str]:
-    return server.add_user()
-
-
 def append(port: int, user: str, password: str, messages) -> int:
     """APPEND the mails one by one; returns their total size. Never holds the backlog in memory: the
     children measured later are forked from this process, and would count its pages as theirs."""
@@ -277,8 +274,6 @@ def write_workspace(work: Path, server, user: str, password: str, smtp_port: int
         writer = csv.DictWriter(handle, fieldnames=list(book[0]))
         writer.writeheader()
         writer.writerows(book)
-    import tomllib
-
     data = tomllib.loads((ROOT / "config.example.toml").read_text())
     data["bot"]["poll_interval_seconds"] = poll_interval
     data["source"]["kind"] = "imap"
@@ -293,7 +288,7 @@ def write_workspace(work: Path, server, user: str, password: str, smtp_port: int
 
 
 def throughput(server, size: int, seed: int, start: int, relay: str) -> dict:
-    user, password = account(server)
+    user, password = server.add_user()
     total = append(server.port, user, password, mails(size, seed, start))
     floor_s, floor_rss, floor_cpu = timed(["-c", FLOOR, "127.0.0.1", str(server.port), user, password])
     with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_server(relay) as (port, accepted):
@@ -315,11 +310,11 @@ def throughput(server, size: int, seed: int, start: int, relay: str) -> dict:
 
 def latency(server, rounds: int, seed: int) -> dict:
     """Milliseconds from APPEND to the reply at the SMTP server, against a bare IDLE client's EXISTS."""
-    book = orders(rounds * 4, 900_000)
-    complete = [m for m in mails(rounds * 4, seed, 900_000) if b"Missing items in" not in m][:rounds]
-    user, password = account(server)
+    book = orders(rounds * 10, 900_000)
+    complete = [m for m in mails(rounds * 10, seed, 900_000) if b"Missing items in" not in m][:rounds]
+    user, password = server.add_user()
     floor = [idle_floor(server, user, password, raw) for raw in complete[: rounds]]
-    user, password = account(server)
+    user, password = server.add_user()
     with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_recorder() as (controller, handler):
         config = write_workspace(Path(work), server, user, password, controller.port, book, poll_interval=300)
         daemon = subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],

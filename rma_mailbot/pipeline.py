@@ -324,8 +324,8 @@ def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_i
     """Kept parts go to the blob store under their sha256; refused ones are recorded, not stored."""
     reports = {r.sha256 for r in facts.reports}
     for part in mail.parts:
-        digest, path = rt.store.blobs.put(part.payload, ".bin")
-        photo = part.photo  # decoded when parsed
+        photo = part.photo  # decoded, and hashed, when parsed
+        digest, path = rt.store.blobs.put(part.payload, ".bin", photo.sha256 if photo else "")
         rt.store.add_attachment({
             "claim_id": claim_id, "message": message_row, "sha256": digest,
             "content_type": photo.content_type if photo else part.sniffed or "application/octet-stream",

@@ -164,8 +164,9 @@ class BlobStore:
     def __init__(self, root: Path):
         self.root = root
 
-    def put(self, data: bytes, suffix: str) -> tuple[str, str]:
-        digest = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, suffix: str, digest: str = "") -> tuple[str, str]:
+        """``digest``: the bytes' sha256, when the caller has it already (a photo's, from parsing)."""
+        digest = digest or hashlib.sha256(data).hexdigest()
         relative = f"{digest[:2]}/{digest}{suffix}"
         target = self.root / relative
         if not target.exists():
