@@ -328,14 +328,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @clean_errors
 def check_config(ctx: click.Context) -> None:
     """Validate the config, then try the IMAP login and the SMTP connection."""
-    from rma_mailbot.checks import check_connections
+    from rma_mailbot.checks import Status, check_connections
 
     config = _config(ctx)
     click.echo(f"{config.path}: config OK")
     failures = 0
-    for name, ok, message in check_connections(config):
-        click.echo(f"{name}: {'ok' if ok else 'FAILED'}: {message}", err=not ok)
-        failures += not ok
+    for name, status, message in check_connections(config):
+        click.echo(f"{name}: {status}: {message}", err=status is Status.FAILED)
+        failures += status is Status.FAILED
     sys.exit(1 if failures else 0)
 
 

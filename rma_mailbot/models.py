@@ -125,6 +125,15 @@ class Part:
 
 
 @dataclass(frozen=True)
+class AuthResult:
+    """One verdict of an Authentication-Results header (RFC 8601), e.g. dkim=pass for example.com."""
+
+    method: str  # spf, dkim, dmarc, ...
+    result: str  # pass, fail, none, ...
+    domain: str = ""  # what it vouches for: header.d (dkim), header.from (dmarc), smtp.mailfrom (spf)
+
+
+@dataclass(frozen=True)
 class ParsedMail:
     message_id: str
     sender: str  # bare lower-case address
@@ -137,13 +146,20 @@ class ParsedMail:
     parts: tuple[Part, ...]
     mail_class: MailClass
     class_reason: str = ""
-    auth: tuple[tuple[str, str], ...] = ()  # (method, result) from our server's Authentication-Results
+    auth: tuple[AuthResult, ...] = ()  # our server's Authentication-Results
+    auth_server: str = ""  # the authserv-id of the header those came from
     truncated: bool = False  # over the size limit: read from its head, attachments not taken
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """The mails this one answers, most recent first: what threading looks up."""
+        return tuple(dict.fromkeys(m for m in (self.in_reply_to, *reversed(self.references)) if m))
 
     @property
     def auth_failed(self) -> tuple[str, ...]:
         """The SPF, DKIM and DMARC checks our server says failed."""
-        return tuple(f"{m}={r}" for m, r in self.auth if m in ("spf", "dkim", "dmarc") and r in ("fail", "permerror"))
+        return tuple(f"{a.method}={a.result}" for a in self.auth
+                     if a.method in ("spf", "dkim", "dmarc") and a.result in ("fail", "permerror"))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from rma_mailbot import decisions
+from rma_mailbot import decisions, refs
 from rma_mailbot.errors import ClaimNotFound
 from rma_mailbot.models import ClaimState, Decision, Evidence, Reason, ReplyKind
 from rma_mailbot.runtime import Runtime
@@ -99,12 +99,6 @@ class ApplyReport:
     problems: tuple[Problem, ...] = ()
 
 
-def claim_id_of(text: str) -> int | None:
-    """'CLM-00042', 'clm-42' and '42' all name claim 42."""
-    digits = text.strip().rsplit("-", 1)[-1]
-    return int(digits) if digits.isdigit() else None
-
-
 def read_entries(text: str, source: str) -> tuple[list[Override], list[Problem]]:
     """The well-formed entries of an overrides file and the problems of the others. Pure."""
     try:
@@ -147,7 +141,7 @@ def _entry(table: object, number: int, source: str) -> tuple[Override | None, Pr
         value = table.get(key)
         if not isinstance(value, str) or not value.strip():
             return problem(key, "missing" if value in (None, "") else "must be text")
-    claim_id = claim_id_of(table["claim"])
+    claim_id = refs.claim_id_from(table["claim"])
     if claim_id is None:
         return problem("claim", f"{table['claim']!r} is not a claim id (for example CLM-00042)")
     try:

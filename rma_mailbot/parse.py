@@ -19,7 +19,7 @@ from mailparser_reply import EmailReplyParser
 
 from rma_mailbot.errors import ParseError
 from rma_mailbot.machine import classify
-from rma_mailbot.models import MailClass, ParsedMail, Part
+from rma_mailbot.models import AuthResult, MailClass, ParsedMail, Part
 from rma_mailbot.pictures import decode_photo
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ _reply_parser = EmailReplyParser(languages=REPLY_LANGUAGES)
 # megabyte of text (the corpus has such mails) costs no more than a long letter.
 MAX_TEXT_CHARS = 20_000
 HEAD_BYTES = 1_000_000
+MAX_REFERENCES = 40
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -65,6 +66,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
     subject = one_line(str(mail.subject or ""))
     message_id = _first_msgid(message.get("Message-ID", ""))
     full_text = _text(mail)
+    auth_server, auth = auth_results(message.get_all("Authentication-Results", []), authserv_id)
     mail_class, class_reason = classify(message, sender, subject, own_addresses, full_text)
     if mail_class is MailClass.CUSTOMER and sender in staff_addresses:
         mail_class, class_reason = MailClass.STAFF, f"from our staff address {sender}"
@@ -76,17 +78,22 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         text=strip_quoted(full_text[:MAX_TEXT_CHARS]),
         full_text=full_text,
         in_reply_to=_first_msgid(message.get("In-Reply-To", "")),
-        references=tuple(_MSGID.findall(" ".join(str(v) for v in message.get_all("References", [])))),
+        references=_references(message.get_all("References", [])),
         parts=() if truncated else tuple(_parts(mail)),
         mail_class=mail_class,
         class_reason=class_reason,
-        auth=auth_results(message.get_all("Authentication-Results", []), authserv_id),
+        auth=auth,
+        auth_server=auth_server,
         truncated=truncated,
     )
 
 
-def auth_results(headers: list, authserv_id: str = "") -> tuple[tuple[str, str], ...]:
-    """(method, result) pairs, e.g. ("dmarc", "fail"), from our receiving server's Authentication-Results.
+# The property of each method's result that names the domain it vouches for.
+_AUTH_DOMAIN = {"dkim": ("header", "d"), "dmarc": ("header", "from"), "spf": ("smtp", "mailfrom")}
+
+
+def auth_results(headers: list, authserv_id: str = "") -> tuple[str, tuple[AuthResult, ...]]:
+    """Our receiving server's authserv-id and its verdicts, e.g. dmarc=fail for example.org.
 
     Only one header is trusted: the topmost one whose authserv-id is ours (``authserv_id``), or the
     topmost one at all when none is configured. Headers further down came with the mail and may be
@@ -99,8 +106,15 @@ def auth_results(headers: list, authserv_id: str = "") -> tuple[tuple[str, str],
             continue
         if authserv_id and parsed.authserv_id.lower() != authserv_id.lower():
             continue
-        return tuple((str(r.method).lower(), str(r.result).lower()) for r in parsed.results)
-    return ()
+        return str(parsed.authserv_id).lower(), tuple(_verdict(r) for r in parsed.results)
+    return "", ()
+
+
+def _verdict(result) -> AuthResult:
+    method = str(result.method).lower()
+    wanted = _AUTH_DOMAIN.get(method)
+    domain = next((str(p.value) for p in result.properties if wanted and (p.type, p.name) == wanted), "")
+    return AuthResult(method, str(result.result).lower(), domain.rpartition("@")[2].lower())
 
 
 def strip_quoted(text: str) -> str:
@@ -151,6 +165,12 @@ def _stdlib_from(message) -> list[tuple[str, str]]:
         return [(mailbox.display_name, mailbox.addr_spec) for mailbox in header.addresses]
     except Exception:  # a name that decodes to CR/LF raises ValueError, some garbage AttributeError
         return []
+
+
+def _references(headers: list) -> tuple[str, ...]:
+    """The newest MAX_REFERENCES ids: a thread is answered near its end, and a header listing a hundred
+    thousand ids must cost a look-up of a few dozen."""
+    return tuple(_MSGID.findall(" ".join(str(v) for v in headers))[-MAX_REFERENCES:])
 
 
 def _first_msgid(value: object) -> str:

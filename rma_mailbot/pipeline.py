@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -18,11 +19,20 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from rma_mailbot import limits, overrides
+from rma_mailbot import limits, mail_proof, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
-from rma_mailbot.models import ClaimFacts, ClaimState, IncomingMail, MailClass, ParsedMail, PollReport, SourceRef
+from rma_mailbot.models import (
+    ClaimFacts,
+    ClaimState,
+    IncomingMail,
+    MailClass,
+    ParsedMail,
+    PollReport,
+    ReplyKind,
+    SourceRef,
+)
 from rma_mailbot.outbox import DeliveryReport, deliver_pending
 from rma_mailbot.parse import strip_own_words
 from rma_mailbot.parse_pool import parse_or_error
@@ -37,6 +47,8 @@ __all__ = ["Progress", "Runtime", "ingest", "poll_once", "reprocess"]
 log = logging.getLogger(__name__)
 
 FINAL_STATES = {ClaimState.APPROVED, ClaimState.REJECTED}
+# A delivery report quotes the mail that failed; a mail quoting thousands of our ids is looked up by its first few.
+MAX_QUOTED_IDS = 20
 
 
 class Progress:
@@ -277,34 +289,54 @@ def _our_reply_in(rt: Runtime, raw: bytes, parsed: ParsedMail) -> dict | None:
     """The reply of ours a bounce or an auto-reply is about: by its threading headers, or by our
     Message-ID quoted anywhere in it (a delivery report attaches or quotes the mail that failed)."""
     domain = re.escape(rt.config.bot.message_id_domain.encode())
-    quoted = [m.decode(errors="replace") for m in re.findall(rb"<[^<>\s]{1,200}@" + domain + rb">", raw, re.I)]
-    for message_id in dict.fromkeys([parsed.in_reply_to, *parsed.references, *quoted]):
+    quoted = re.finditer(rb"<[^<>\s]{1,200}@" + domain + rb">", raw, re.I)
+    quoted = [m.group(0).decode(errors="replace") for m in itertools.islice(quoted, MAX_QUOTED_IDS)]
+    for message_id in dict.fromkeys([*parsed.thread_ids, *quoted]):
         if message_id and (reply := rt.store.reply_by_message_id(message_id)) is not None:
             return reply
     return None
 
 
 def _staff_answer(rt: Runtime, parsed: ParsedMail, row: int, now: dt.datetime) -> int | None:
-    """The warehouse answering our check: its first line decides, through the overrides' one path."""
-    claim_id = rt.store.claim_of([m for m in (parsed.in_reply_to, *parsed.references) if m])
+    """The warehouse answering our check: its first line decides, through the overrides' one path, but only
+    when the mail proves who sent it (mail_proof). Anything less is shown to staff on the claim, unverified."""
+    thread = parsed.thread_ids
+    check = rt.store.reply_of_kind(thread, ReplyKind.WAREHOUSE_CHECK)
+    claim_id = check["claim_id"] if check else _named_claim(rt, parsed)
+    unverified = mail_proof.missing_proofs(parsed, answers_our_mail=check is not None,
+                                           address=rt.config.warehouse.address if rt.config.warehouse else "",
+                                           authserv_id=rt.config.review.authserv_id)
+    seen = {"from": parsed.sender, "subject": parsed.subject}
     if claim_id is None:
-        rt.store.add_event(None, "staff_mail", {"from": parsed.sender, "subject": parsed.subject,
-                                                "why": "answers no claim of ours"}, now, row)
+        rt.store.add_event(None, "staff_mail", {**seen, "why": "answers no claim of ours"}, now, row)
         return None
     rt.store.set_message_claim(row, claim_id)
+    if unverified:
+        rt.store.add_event(claim_id, "staff_mail", {**seen, "unverified": "; ".join(unverified),
+                                                    "text": parsed.text[:2000]}, now, row)
+        log.warning("mail from %s on claim %s not applied, unverified: %s", parsed.sender, rt.claim_ref(claim_id),
+                    "; ".join(unverified))
+        return claim_id
     entry, problem = overrides.from_mail(parsed.text, claim_id=claim_id, message_id=parsed.message_id or str(row),
                                          sender=parsed.sender)
     problem = problem or str(overrides.apply(rt, entry, now) or "")
     if problem:
-        rt.store.add_event(claim_id, "staff_mail", {"from": parsed.sender, "subject": parsed.subject,
-                                                    "not_applied": problem}, now, row)
+        rt.store.add_event(claim_id, "staff_mail", {**seen, "not_applied": problem}, now, row)
         log.warning("answer from %s on claim %s not applied: %s", parsed.sender, rt.claim_ref(claim_id), problem)
     return claim_id
 
 
+def _named_claim(rt: Runtime, parsed: ParsedMail) -> int | None:
+    """The claim a mail is about by its threading headers or a reference in its subject, if that claim exists."""
+    for claim_id in [rt.store.claim_of(list(parsed.thread_ids)), *rt.claim_ids_in(parsed.subject)]:
+        if claim_id is not None and rt.store.claim_exists(claim_id):
+            return claim_id
+    return None
+
+
 def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime) -> int:
     """The claim this mail adds to, or a new one. Only the claim's customer can add to a claim."""
-    threaded = rt.store.claim_of([m for m in (parsed.in_reply_to, *parsed.references) if m])
+    threaded = rt.store.claim_of(list(parsed.thread_ids))
     candidates = ([threaded] if threaded else []) + rt.claim_ids_in(parsed.subject)
     for claim_id in candidates:
         try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import jinja2
 
-from rma_mailbot import replies
+from rma_mailbot import refs, replies
 from rma_mailbot.config import Config
 from rma_mailbot.orders import OrderBook
 from rma_mailbot.parse_pool import ParsePool, default_processes
@@ -46,11 +45,10 @@ class Runtime:
                 "authserv_id": self.config.review.authserv_id, "max_bytes": self.config.limits.max_message_bytes}
 
     def claim_ref(self, claim_id: int) -> str:
-        return f"{self.config.bot.claim_ref_prefix}-{claim_id:05d}"
+        return refs.claim_ref(self.config.bot.claim_ref_prefix, claim_id)
 
     def claim_ids_in(self, subject: str) -> list[int]:
-        pattern = rf"\b{re.escape(self.config.bot.claim_ref_prefix)}-(\d+)\b"
-        return [int(n) for n in re.findall(pattern, subject, re.IGNORECASE)]
+        return refs.claim_ids_in(subject, self.config.bot.claim_ref_prefix)
 
     def own_addresses(self) -> frozenset[str]:
         """Mail from these is our own: stored, never answered, never a claim."""

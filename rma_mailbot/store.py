@@ -327,6 +327,17 @@ class Store:
             message_ids + message_ids)
         return row["claim_id"] if row else None
 
+    def claim_exists(self, claim_id: int) -> bool:
+        return self._one("select 1 from claims where id = ?", [claim_id]) is not None
+
+    def reply_of_kind(self, message_ids: tuple[str, ...], reply_kind: str) -> dict | None:
+        """The mail of ours of this kind (a warehouse check) that one of these Message-IDs names."""
+        if not message_ids:
+            return None
+        marks = ",".join("?" * len(message_ids))
+        return self._one(f"select id, claim_id, message_id from outbox where reply_kind = ? and message_id in ({marks})"
+                         " limit 1", [reply_kind, *message_ids])
+
     def is_our_reply(self, message_id: str) -> bool:
         return self._one("select 1 from outbox where message_id = ?", [message_id]) is not None
 
@@ -334,11 +345,14 @@ class Store:
         return self._one("select id, claim_id, message_id, to_addr, state from outbox where message_id = ?",
                          [message_id])
 
+    # A claim's messages include the warehouse's answers and bounces: our replies thread on the customer's own.
     def first_customer_message(self, claim_id: int) -> dict | None:
-        return self._one("select * from messages where claim_id = ? order by id limit 1", [claim_id])
+        return self._one("select * from messages where claim_id = ? and mail_class = 'customer' order by id limit 1",
+                         [claim_id])
 
     def last_customer_message(self, claim_id: int) -> dict | None:
-        return self._one("select * from messages where claim_id = ? order by id desc limit 1", [claim_id])
+        return self._one("select * from messages where claim_id = ? and mail_class = 'customer' order by id desc "
+                         "limit 1", [claim_id])
 
     def replied_with(self, claim_id: int, reply_kind: str) -> bool:
         row = self._one("select 1 from outbox where claim_id = ? and reply_kind = ?", [claim_id, reply_kind])

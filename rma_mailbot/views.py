@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 
+from rma_mailbot import refs
 from rma_mailbot.errors import ClaimNotFound
 from rma_mailbot.store import Store
 
 
 def claim_id_from(text: str) -> int:
-    """'CLM-00042', 'clm-42' and '42' all name claim 42."""
-    found = re.fullmatch(r"\s*(?:[A-Za-z]+-)?0*(\d+)\s*", text)
-    if not found:
+    claim_id = refs.claim_id_from(text)
+    if claim_id is None:
         raise ClaimNotFound(f"{text!r} is not a claim id (for example CLM-00042 or 42)")
-    return int(found.group(1))
+    return claim_id
 
 
 def claim_json(row: dict, prefix: str) -> dict:

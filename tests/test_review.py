@@ -27,8 +27,23 @@ ORDERS = [
 ]
 
 
+OUR_SERVER = "mx.example.com"
+# What our receiving server writes on a mail the warehouse really sent.
+WAREHOUSE_VERIFIED = f"{OUR_SERVER}; spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com; " \
+                     "dmarc=pass header.from=example.com"
+
+
 def every_quality_claim(data: dict) -> None:
     data["review"]["rules"].append({"name": "every-quality-claim", "kinds": ["quality"]})
+    data["review"]["authserv_id"] = OUR_SERVER
+
+
+def warehouse_answer(to_warehouse: dict, text: str, **changes):
+    """The warehouse answering our check, as our server received it; ``changes`` take one proof away."""
+    mail = {"sender": "warehouse@example.com", "subject": f"Re: {to_warehouse['subject']}",
+            "in_reply_to": to_warehouse["message_id"], "auth": WAREHOUSE_VERIFIED, **changes}
+    return claim_mail(mail["sender"], mail["subject"], text, in_reply_to=mail["in_reply_to"],
+                      headers={"Authentication-Results": mail["auth"]} if mail["auth"] else {})
 
 
 
@@ -208,9 +223,7 @@ def complete_claim_at_the_warehouse(bot):
 
 def test_warehouse_answer_becomes_an_override(bot):
     claim, to_warehouse = complete_claim_at_the_warehouse(bot)
-    answer = claim_mail("warehouse@example.com", f"Re: {to_warehouse['subject']}",
-                        "approve reship\nPacking video: the LM2596S bag was left on the table.",
-                        in_reply_to=to_warehouse["message_id"])
+    answer = warehouse_answer(to_warehouse, "approve reship\nPacking video: the LM2596S bag was left on the table.")
     bot.deliver(answer, at=NOW + dt.timedelta(hours=3))
     bot.poll(now=NOW + dt.timedelta(hours=3))
     claim = bot.rt.store.claim(claim["id"])
@@ -226,8 +239,7 @@ def test_warehouse_answer_becomes_an_override(bot):
 
 def test_unclear_warehouse_answer_is_shown_to_staff(bot):
     claim, to_warehouse = complete_claim_at_the_warehouse(bot)
-    bot.deliver(claim_mail("warehouse@example.com", f"Re: {to_warehouse['subject']}", "Will check tomorrow.",
-                           in_reply_to=to_warehouse["message_id"]), at=NOW + dt.timedelta(hours=3))
+    bot.deliver(warehouse_answer(to_warehouse, "Will check tomorrow."), at=NOW + dt.timedelta(hours=3))
     bot.poll(now=NOW + dt.timedelta(hours=3))
     assert state(bot, claim["id"]) == "in_review"
     note = next(e for e in bot.rt.store.events(claim["id"]) if e["kind"] == "staff_mail")

@@ -1,0 +1,27 @@
+"""Claim references ("CLM-00042"): formatted and read in this one place. Pure.
+
+A reference is text a customer can type, so a number past what the database holds is no claim:
+at most MAX_DIGITS digits are read as a claim number, anything longer is just text.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_DIGITS = 12
+
+
+def claim_ref(prefix: str, claim_id: int) -> str:
+    return f"{prefix}-{claim_id:05d}"
+
+
+def claim_id_from(text: str) -> int | None:
+    """'CLM-00042', 'clm-42' and '42' all name claim 42; None when the text names no claim."""
+    found = re.fullmatch(rf"\s*(?:[A-Za-z]+-)?0*(\d{{1,{MAX_DIGITS}}})\s*", text)
+    return int(found.group(1)) if found else None
+
+
+def claim_ids_in(text: str, prefix: str) -> list[int]:
+    """The claims a subject names, in order: whole words only, in any case."""
+    pattern = rf"(?<!\w){re.escape(prefix)}-0*(\d{{1,{MAX_DIGITS}}})(?!\w)"
+    return [int(n) for n in re.findall(pattern, text, re.IGNORECASE)]
