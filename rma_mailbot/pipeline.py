@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from rma_mailbot import limits, mail_proof, overrides
+from rma_mailbot import identity, limits, mail_proof, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import extract
@@ -192,26 +192,39 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime,
         return _quarantine(rt, mail, f"processing failed: {type(exc).__name__}: {exc}", now)
 
 
-def message_key(message_id: str, raw: bytes) -> str:
-    return message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
 def _advance_watermark(rt: Runtime, mail: IncomingMail) -> None:
     if mail.ref.uid.isdigit():  # IMAP UIDs; Maildir keys need no watermark
         rt.store.advance_watermark(mail.ref)
 
 
-def _message_row(rt: Runtime, mail: IncomingMail, key: str, **fields) -> int | None:
+def _stored_already(rt: Runtime, mail: IncomingMail, message_id: str, digest: str) -> dict | None:
+    """The stored message this one is (identity.py), or None when it is new."""
+    existing = rt.store.message_by_key(identity.message_key(message_id, digest))
+    if existing is not None:
+        return existing
+    legacy = rt.store.message_by_key(identity.legacy_key(message_id, mail.raw))
+    if legacy is not None and (not message_id or identity.content_digest(
+            rt.store.blobs.path(legacy["raw_path"]).read_bytes()) == digest):
+        return legacy  # stored before identities had a digest
+    if message_id and (other := rt.store.message_with_id(message_id)) is not None:
+        log.warning("message %s at %s/%s has the Message-ID of stored message %s but other content: taken in as "
+                    "a mail of its own", message_id, mail.ref.mailbox, mail.ref.uid, other["id"])
+    return None
+
+
+def _message_row(rt: Runtime, mail: IncomingMail, message_id: str, **fields) -> int | None:
     """Insert the message and its location; None when the same message is stored already."""
-    existing = rt.store.message_by_key(key)
+    digest = identity.content_digest(mail.raw)
+    existing = _stored_already(rt, mail, message_id, digest)
     if existing is not None:
         rt.store.add_location(mail.ref, existing["id"])
         _advance_watermark(rt, mail)
         return None
-    digest, raw_path = rt.store.blobs.put(mail.raw, ".eml")
+    sha256, raw_path = rt.store.blobs.put(mail.raw, ".eml")
     row = rt.store.insert_message({
-        "message_key": key, "sha256": digest, "received_at": mail.received_at.isoformat(), "raw_path": raw_path,
-        "size": len(mail.raw), "created_at": iso(fields.pop("now")), **fields,
+        "message_key": identity.message_key(message_id, digest), "message_id": message_id, "sha256": sha256,
+        "received_at": mail.received_at.isoformat(), "raw_path": raw_path, "size": len(mail.raw),
+        "created_at": iso(fields.pop("now")), **fields,
     })
     rt.store.add_location(mail.ref, row)
     _advance_watermark(rt, mail)
@@ -220,7 +233,7 @@ def _message_row(rt: Runtime, mail: IncomingMail, key: str, **fields) -> int | N
 
 def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) -> tuple[str, int | None]:
     with rt.store.transaction():
-        row = _message_row(rt, mail, message_key("", mail.raw), now=now, message_id="", sender="", subject="",
+        row = _message_row(rt, mail, "", now=now, sender="", subject="",
                            mail_class=MailClass.QUARANTINED.value, class_reason=reason)
         if row is None:
             return "duplicates", None
@@ -231,8 +244,7 @@ def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) 
 
 
 def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.datetime) -> tuple[str, int | None]:
-    row = _message_row(rt, mail, message_key(parsed.message_id, mail.raw), now=now, message_id=parsed.message_id,
-                       sender=parsed.sender, subject=parsed.subject, mail_class=parsed.mail_class.value,
+    row = _message_row(rt, mail, parsed.message_id, now=now, sender=parsed.sender, subject=parsed.subject, mail_class=parsed.mail_class.value,
                        class_reason=parsed.class_reason, auth=json.dumps(parsed.auth_failed))
     if row is None:
         return "duplicates", None

@@ -243,6 +243,9 @@ class Store:
     def message_by_key(self, message_key: str) -> dict | None:
         return self._one("select * from messages where message_key = ?", [message_key])
 
+    def message_with_id(self, message_id: str) -> dict | None:
+        return self._one("select id from messages where message_id = ? limit 1", [message_id])
+
     def message(self, message_row: int) -> dict:
         row = self._one("select * from messages where id = ?", [message_row])
         if row is None:
