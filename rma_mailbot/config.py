@@ -170,6 +170,7 @@ class LimitsConfig:
     max_claim_bytes: int = 100_000_000
     max_replies_per_sender: int = 10
     reply_window_minutes: int = 60
+    max_replies_per_sender_per_day: int = 20  # a loop the window alone lets through gets 240 a day
 
 
 @dataclass(frozen=True)

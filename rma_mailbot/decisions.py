@@ -55,18 +55,21 @@ def evidence_for_staff(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.date
 
 
 def _rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
-    """Over limits.max_replies_per_sender in the window, the claim waits for staff, unanswered."""
+    """Over limits.max_replies_per_sender in the window, or over the daily cap, the claim waits for staff,
+    unanswered."""
     limits = rt.config.limits
     customer = rt.store.claim(claim_id)["customer"]
-    sent = rt.store.replies_to_since(customer, now - dt.timedelta(minutes=limits.reply_window_minutes))
-    if sent < limits.max_replies_per_sender:
-        return False
-    rt.store.set_claim(claim_id, now, state=ClaimState.IN_REVIEW.value, routed_by="reply-rate-limit")
-    rt.store.add_event(claim_id, "rate_limited", {
-        "why": f"{sent} automatic replies to {customer} in the last {limits.reply_window_minutes} minutes"}, now)
-    log.warning("claim %s: no automatic reply, %d already went to %s within %d minutes; waiting for staff",
-                rt.claim_ref(claim_id), sent, customer, limits.reply_window_minutes)
-    return True
+    for cap, minutes, rule in ((limits.max_replies_per_sender, limits.reply_window_minutes, "reply-rate-limit"),
+                               (limits.max_replies_per_sender_per_day, 24 * 60, "daily-reply-cap")):
+        sent = rt.store.replies_to_since(customer, now - dt.timedelta(minutes=minutes))
+        if sent >= cap:
+            rt.store.set_claim(claim_id, now, state=ClaimState.IN_REVIEW.value, routed_by=rule)
+            rt.store.add_event(claim_id, "rate_limited", {
+                "why": f"{sent} automatic replies to {customer} in the last {minutes} minutes"}, now)
+            log.warning("claim %s: no automatic reply, %d already went to %s within %d minutes; waiting for staff",
+                        rt.claim_ref(claim_id), sent, customer, minutes)
+            return True
+    return False
 
 
 def recent_claims(store, claim: dict) -> int:

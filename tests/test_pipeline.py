@@ -306,3 +306,23 @@ def test_replies_per_sender_are_rate_limited_and_the_rest_waits_for_staff(bot):
     bot.deliver(claim_mail("carol@example.org", "Return SO-200003 again", "Ordered by mistake."), at=later)
     bot.poll(now=later)
     assert bot.rt.store.replies(bot.claims()[-1]["id"])
+
+
+def test_a_loop_that_never_stops_meets_the_daily_cap(bot):
+    """Eight mails an hour stay under the hourly limit (10), for ever: the daily cap (20) stops the answers."""
+    for hour in range(4):
+        now = bot.now + dt.timedelta(minutes=61 * hour)
+        for n in range(8):
+            bot.deliver(claim_mail("loop@example.org", f"Return SO-200003 #{hour}-{n}", "Ordered by mistake."),
+                        at=now + dt.timedelta(seconds=n))
+        bot.poll(now=now)
+    claims = bot.claims()
+    answered = [c for c in claims if bot.rt.store.replies(c["id"])]
+    assert len(claims) == 32 and len(answered) == 20  # limits.max_replies_per_sender_per_day
+    waiting = [c for c in claims if not bot.rt.store.replies(c["id"])]
+    assert {(c["state"], c["routed_by"]) for c in waiting} == {("in_review", "daily-reply-cap")}
+    # A day after the first answers, the sender is answered again.
+    later = bot.now + dt.timedelta(hours=24, minutes=5)
+    bot.deliver(claim_mail("loop@example.org", "Return SO-200003", "Ordered by mistake."), at=later)
+    bot.poll(now=later)
+    assert bot.rt.store.replies(bot.claims()[-1]["id"])
