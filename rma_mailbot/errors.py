@@ -34,6 +34,10 @@ class DeliveryError(MailbotError):
         self.permanent = permanent
 
 
+class UnsafeHeader(MailbotError):
+    """A header of a reply would carry a line break that starts a header of its own: the reply is not made."""
+
+
 class ParseError(MailbotError):
     """A message could not be parsed at all; it is quarantined with this reason."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import email.policy
 import email.utils
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import jinja2
 
+from rma_mailbot.errors import UnsafeHeader
 from rma_mailbot.models import Evidence, Reason, ReplyKind
-from rma_mailbot.parse import one_line
 from rma_mailbot.policy import CLAUSES
+from rma_mailbot.sanitise import one_line
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -39,6 +41,8 @@ class _HeaderClasses(HeaderRegistry):
 # Long References headers must stay one logical line of message ids: at the default 78
 # columns the stdlib folds them into RFC 2047 encoded words that no client threads on.
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998, header_factory=_HeaderClasses())
+# In a folded header, a line break not followed by a blank is not folding: it starts a header of its own.
+_BREAK_WITHOUT_FOLD = re.compile(rb"\r\n(?![ \t])|\r(?![\n \t])|\n(?![ \t])")
 MAX_REFERENCES = 20
 
 EVIDENCE_HELP: dict[Evidence, str] = {
@@ -179,6 +183,7 @@ def build_internal(env: jinja2.Environment, context: ReplyContext, *, sender: st
 
 def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
              now: dt.datetime) -> tuple[EmailMessage, str]:
+    context = _echoable(context)
     text = render_text(env, context)
     paragraphs = [p.strip("\n") for p in text.split("\n\n") if p.strip()]
     html = env.get_template("layout.html").render(paragraphs=paragraphs, c=context)
@@ -192,10 +197,30 @@ def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
     return message, text
 
 
+def _echoable(context: ReplyContext) -> ReplyContext:
+    """The customer's words as a reply may show them: each one line, without controls or bidi controls."""
+    return dataclasses.replace(
+        context, customer_name=one_line(context.customer_name), customer=one_line(context.customer),
+        statements=tuple(map(one_line, context.statements)),
+        missing_parts=tuple((one_line(part), quantity) for part, quantity in context.missing_parts),
+        attachment_notes=tuple(map(one_line, context.attachment_notes)))
+
+
 class _WireGenerator(BytesGenerator):
     """The stdlib's BytesGenerator, minus two costs that grow with a photo's size (a warehouse mail
     carries megabytes): it searches the whole text for each candidate boundary, and writes bodies one
-    line at a time."""
+    line at a time. And it never writes a header whose folding made a line break of its own."""
+
+    def _write_headers(self, msg) -> None:
+        # Python checks this itself only from 3.11.10 on (policy.verify_generated_headers); a value the
+        # sanitiser missed must stop the reply, never add a Bcc to it.
+        linesep = self.policy.linesep.encode()
+        for name, value in msg.raw_items():
+            folded = self.policy.fold_binary(name, value)
+            if _BREAK_WITHOUT_FOLD.search(folded.removesuffix(linesep)):
+                raise UnsafeHeader(f"the {name} header would carry a line break that starts a header of its own")
+            self._fp.write(folded)
+        self.write(self._NL)
 
     @classmethod
     def _make_boundary(cls, text=None) -> str:
@@ -215,8 +240,12 @@ def to_bytes(message: EmailMessage) -> bytes:
 
 
 def _address(name: str, address: str) -> Address:
-    try:
-        return Address(one_line(name), addr_spec=address)
-    except (ValueError, IndexError):
-        # A display name the header registry rejects is dropped, never passed through raw.
-        return Address(addr_spec=address)
+    mailbox = Address(one_line(name), addr_spec=address)
+    return Address(addr_spec=address) if _folds(mailbox) else mailbox
+
+
+def _folds(mailbox: Address) -> bool:
+    """Whether its To line would be folded: the stdlib then loses the quotes of a quoted name, and a name
+    holding ':' or ',' reads as a group or as more addresses. Such a name is no name: it is left out."""
+    return WIRE_POLICY.fold("To", WIRE_POLICY.header_factory("To", mailbox)).count("\n") > 1
+
