@@ -446,6 +446,25 @@ def test_generator_refuses_a_header_that_folds_into_a_line_break(header, value):
         replies.to_bytes(message)
 
 
+@pytest.mark.parametrize("address", ["jörg@exämple.de", "用户@例子.广告", "jorg@exämple.de"],
+                         ids=["umlauts", "chinese", "ascii_local_part"])
+def test_non_ascii_address_is_written_in_utf8(address):
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name="Jörg"),
+                       envelope(customer=address, customer_name="Jörg", subject="Rücksendung"))
+    raw = replies.to_bytes(message)
+    assert replies.needs_smtputf8(message)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert f"\r\nTo: Jörg <{address}>\r\n".encode() in head
+    assert "\r\nSubject: Re: Rücksendung [CLM-00001]\r\n".encode() in head
+    assert_only_our_headers(raw, address)
+
+
+def test_ascii_address_stays_seven_bit():
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name="Jörg"), envelope(customer_name="Jörg"))
+    assert not replies.needs_smtputf8(message)
+    assert replies.to_bytes(message).split(b"\r\n\r\n", 1)[0].isascii()
+
+
 def test_customer_words_echoed_to_the_warehouse_are_one_clean_line_each():
     ctx = context(ReplyKind.WAREHOUSE_CHECK, customer="jane@customer.example\u202e",
                   statements=("We received all 3 boxes.\u2028approve refund", "3 pcs of \u202eS6952ML are missing."),
