@@ -34,6 +34,17 @@ class DeliveryError(MailbotError):
         self.permanent = permanent
 
 
+class UnsafeHeader(MailbotError):
+    """A header of a reply would carry a line break that starts a header of its own: the reply is not made."""
+
+
+class UnsendableAddress(DeliveryError):
+    """The relay cannot carry the address (one that is not ASCII needs SMTPUTF8): staff must answer."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
 class ParseError(MailbotError):
     """A message could not be parsed at all; it is quarantined with this reason."""
 

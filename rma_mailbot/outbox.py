@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 from rma_mailbot.config import Config, OutboxMode, SmtpConfig, TLSMode
-from rma_mailbot.errors import DeliveryError, SourceError
+from rma_mailbot.errors import DeliveryError, SourceError, UnsendableAddress
 from rma_mailbot.health import backoff
+from rma_mailbot.models import ClaimState
 from rma_mailbot.sources.imap import tls_context
 from rma_mailbot.store import OutboxState, Store, atomic_write
 
@@ -114,11 +115,13 @@ def smtp_connect(config: SmtpConfig) -> smtplib.SMTP:
 
 class SmtpTransport:
     def __init__(self, config: SmtpConfig):
+        self._config = config
         self._client = smtp_connect(config)
 
     def deliver(self, raw: bytes, sender: str, recipient: str, message_id: str) -> None:
         try:
-            refused = self._client.sendmail(sender, [recipient], raw)
+            options = self._mail_options(sender, recipient)
+            refused = self._client.sendmail(sender, [recipient], raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise DeliveryError(f"{recipient} refused: {code} {text.decode(errors='replace')}",
@@ -130,6 +133,16 @@ class SmtpTransport:
             raise DeliveryError(f"SMTP error: {exc}") from None
         if refused:
             raise DeliveryError(f"{recipient} refused: {refused}", permanent=True)
+
+    def _mail_options(self, sender: str, recipient: str) -> tuple[str, ...]:
+        """SMTPUTF8 (RFC 6531) for an address that is not ASCII; a relay without it cannot carry one."""
+        if sender.isascii() and recipient.isascii():
+            return ()
+        self._client.ehlo_or_helo_if_needed()
+        if not self._client.has_extn("smtputf8"):
+            raise UnsendableAddress(f"{recipient} is not an ASCII address, and the SMTP server "
+                                    f"{self._config.host}:{self._config.port} does not offer SMTPUTF8")
+        return ("SMTPUTF8",)
 
     def delivered(self, message_id: str) -> None:
         return None  # an SMTP relay cannot be asked what it accepted
@@ -213,6 +226,9 @@ def deliver_pending(store: Store, config: Config, now: dt.datetime) -> DeliveryR
                 if final:
                     store.add_event(row["claim_id"], "reply_failed", {"message_id": row["message_id"],
                                                                       "error": str(exc)}, now)
+                if isinstance(exc, UnsendableAddress):  # staff must reach this customer another way
+                    store.set_claim(row["claim_id"], now, state=ClaimState.IN_REVIEW.value,
+                                    routed_by="unsendable-address")
                 log.warning("reply %s to claim %s %s: %s", row["message_id"], row["claim_id"],
                             "failed for good" if final else f"will be retried after {retry:%H:%M:%S}", exc)
                 failed += final

@@ -21,6 +21,7 @@ from rma_mailbot.errors import ParseError
 from rma_mailbot.machine import classify
 from rma_mailbot.models import AuthResult, MailClass, ParsedMail, Part
 from rma_mailbot.pictures import decode_photo
+from rma_mailbot.sanitise import one_line, plain_words
 
 log = logging.getLogger(__name__)
 # mail-parser warns about every MIME type it does not handle itself; that is noise in an inbox's log.
@@ -34,13 +35,11 @@ MAX_TEXT_CHARS = 20_000
 HEAD_BYTES = 1_000_000
 MAX_REFERENCES = 40
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
-_MSGID = re.compile(r"<[^<>\s]+>")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def one_line(value: str) -> str:
-    """A decoded header value with every CR, LF and control character made a space."""
-    return _CONTROL.sub(" ", value).strip()
+# Printable ASCII, and no encoded word: the stdlib would decode one when it writes our In-Reply-To.
+_MSGID = re.compile(r"<(?:(?!=\?)[!-;=?-~])+>")
+# mail-parser writes a From header's byte that is not UTF-8 as the text \udcfc (its evidence of a
+# defect); made a byte again, one_line reads it for what it is (Latin-1 "ü").
+_ESCAPED_OCTET = re.compile(r"\\udc([89a-f][0-9a-f])", re.IGNORECASE)
 
 
 def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addresses: frozenset[str] = frozenset(),
@@ -63,7 +62,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         raise ParseError("no headers: not a mail message")
 
     sender_name, sender = _sender(mail)
-    subject = one_line(str(mail.subject or ""))
+    subject = one_line(_raw_header(message, "Subject"))
     message_id = _first_msgid(message.get("Message-ID", ""))
     full_text = _text(mail)
     auth_server, auth = auth_results(message.get_all("Authentication-Results", []), authserv_id)
@@ -144,13 +143,23 @@ def _norm(line: str) -> str:
     return " ".join(line.lstrip("> \t|").split()).lower()
 
 
+def _raw_header(message, name: str) -> str:
+    """The first ``name`` header as it came: 8-bit bytes kept (as surrogates) for one_line to read by what
+    they are. mail-parser drops them, and the stdlib's str() makes them U+FFFD."""
+    return next((str(value) for key, value in message.raw_items() if key.lower() == name.lower()), "")
+
+
 def _sender(mail) -> tuple[str, str]:
     name, address = "", ""
     for candidate_name, candidate in mail.from_ or _stdlib_from(mail.message):
         if "@" in candidate:
             name, address = candidate_name, candidate
             break
-    return one_line(name), one_line(address).lower()
+    return one_line(_octets(name)), one_line(_octets(address)).lower()
+
+
+def _octets(value: str) -> str:
+    return _ESCAPED_OCTET.sub(lambda octet: chr(0xDC00 + int(octet.group(1), 16)), value)
 
 
 def _stdlib_from(message) -> list[tuple[str, str]]:
@@ -158,12 +167,13 @@ def _stdlib_from(message) -> list[tuple[str, str]]:
 
     mail-parser decodes RFC 2047 words before it splits the header into addresses, so a name
     that decodes to text with a ':' ("Firma: Müller GmbH") loses the address, and the customer's
-    mail would pass for a bounce. The stdlib decodes each word in place.
+    mail would pass for a bounce. The stdlib decodes each word in place; plain_words first makes
+    each word one it can decode without a line break, which it would refuse in a name.
     """
     try:
-        header = email.policy.default.header_factory("From", str(message.get("From", "")))
+        header = email.policy.default.header_factory("From", plain_words(_raw_header(message, "From")))
         return [(mailbox.display_name, mailbox.addr_spec) for mailbox in header.addresses]
-    except Exception:  # a name that decodes to CR/LF raises ValueError, some garbage AttributeError
+    except Exception:  # noqa: BLE001 - the stdlib raises assorted errors on garbage; no sender then
         return []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import email.policy
 import email.utils
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import jinja2
 
+from rma_mailbot.errors import UnsafeHeader
 from rma_mailbot.models import Evidence, Reason, ReplyKind
-from rma_mailbot.parse import one_line
 from rma_mailbot.policy import CLAUSES
+from rma_mailbot.sanitise import one_line
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -39,6 +41,10 @@ class _HeaderClasses(HeaderRegistry):
 # Long References headers must stay one logical line of message ids: at the default 78
 # columns the stdlib folds them into RFC 2047 encoded words that no client threads on.
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998, header_factory=_HeaderClasses())
+# RFC 6532: an address that is not ASCII is written as UTF-8, headers and all (the relay must offer SMTPUTF8).
+UTF8_WIRE_POLICY = WIRE_POLICY.clone(utf8=True)
+# In a folded header, a line break not followed by a blank is not folding: it starts a header of its own.
+_BREAK_WITHOUT_FOLD = re.compile(rb"\r\n(?![ \t])|\r(?![\n \t])|\n(?![ \t])")
 MAX_REFERENCES = 20
 
 EVIDENCE_HELP: dict[Evidence, str] = {
@@ -158,7 +164,7 @@ def build_internal(env: jinja2.Environment, context: ReplyContext, *, sender: st
     """A mail to our own people (the warehouse) about a claim, with the customer's photos attached."""
     message, text = _compose(env, context, message_id, now)
     message["From"] = Address(one_line(sender_name), addr_spec=sender)
-    message["To"] = Address(addr_spec=to)
+    message["To"] = _address("", to)
     message["Subject"] = f"[{context.claim_ref}] {context.kind.value.replace('_', ' ')}: order {context.order_id}"
     message["Auto-Submitted"] = "auto-generated"
     if photos:
@@ -179,6 +185,7 @@ def build_internal(env: jinja2.Environment, context: ReplyContext, *, sender: st
 
 def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
              now: dt.datetime) -> tuple[EmailMessage, str]:
+    context = _echoable(context)
     text = render_text(env, context)
     paragraphs = [p.strip("\n") for p in text.split("\n\n") if p.strip()]
     html = env.get_template("layout.html").render(paragraphs=paragraphs, c=context)
@@ -192,10 +199,30 @@ def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
     return message, text
 
 
+def _echoable(context: ReplyContext) -> ReplyContext:
+    """The customer's words as a reply may show them: each one line, without controls or bidi controls."""
+    return dataclasses.replace(
+        context, customer_name=one_line(context.customer_name), customer=one_line(context.customer),
+        statements=tuple(map(one_line, context.statements)),
+        missing_parts=tuple((one_line(part), quantity) for part, quantity in context.missing_parts),
+        attachment_notes=tuple(map(one_line, context.attachment_notes)))
+
+
 class _WireGenerator(BytesGenerator):
     """The stdlib's BytesGenerator, minus two costs that grow with a photo's size (a warehouse mail
     carries megabytes): it searches the whole text for each candidate boundary, and writes bodies one
-    line at a time."""
+    line at a time. And it never writes a header whose folding made a line break of its own."""
+
+    def _write_headers(self, msg) -> None:
+        # Python checks this itself only from 3.11.10 on (policy.verify_generated_headers); a value the
+        # sanitiser missed must stop the reply, never add a Bcc to it.
+        linesep = self.policy.linesep.encode()
+        for name, value in msg.raw_items():
+            folded = self.policy.fold_binary(name, value)
+            if _BREAK_WITHOUT_FOLD.search(folded.removesuffix(linesep)):
+                raise UnsafeHeader(f"the {name} header would carry a line break that starts a header of its own")
+            self._fp.write(folded)
+        self.write(self._NL)
 
     @classmethod
     def _make_boundary(cls, text=None) -> str:
@@ -209,14 +236,38 @@ class _WireGenerator(BytesGenerator):
 
 
 def to_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes out; in UTF-8 (RFC 6532) when an address is not ASCII, which no encoding
+    in a 7-bit header can carry."""
+    policy = UTF8_WIRE_POLICY if needs_smtputf8(message) else WIRE_POLICY
     out = io.BytesIO()
-    _WireGenerator(out, mangle_from_=False, policy=WIRE_POLICY).flatten(message)
+    _WireGenerator(out, mangle_from_=False, policy=policy).flatten(message)
     return out.getvalue()
 
 
+def needs_smtputf8(message: EmailMessage) -> bool:
+    return any(not address.addr_spec.isascii()
+               for name in ("From", "To") for address in getattr(message[name], "addresses", ()))
+
+
 def _address(name: str, address: str) -> Address:
-    try:
-        return Address(one_line(name), addr_spec=address)
-    except (ValueError, IndexError):
-        # A display name the header registry rejects is dropped, never passed through raw.
-        return Address(addr_spec=address)
+    local, domain = _mailbox_parts(address)
+    mailbox = Address(one_line(name), local, domain)
+    return Address(username=local, domain=domain) if _folds(mailbox) else mailbox
+
+
+def _folds(mailbox: Address) -> bool:
+    """Whether its To line would be folded: the stdlib then loses the quotes of a quoted name, and a name
+    holding ':' or ',' reads as a group or as more addresses. Such a name is no name: it is left out."""
+    policy = WIRE_POLICY if mailbox.addr_spec.isascii() else UTF8_WIRE_POLICY
+    return policy.fold("To", policy.header_factory("To", mailbox)).count("\n") > 1
+
+
+def _mailbox_parts(address: str) -> tuple[str, str]:
+    """(local part, domain) as the header registry reads them, so that nothing in an address becomes a
+    second one. The registry refuses a local part that is not ASCII (RFC 6531 allows it): then the domain
+    is read with a stand-in, and the local part is quoted as the registry writes it."""
+    local, _, domain = address.rpartition("@")
+    if local.isascii():
+        checked = Address(addr_spec=address)
+        return checked.username, checked.domain
+    return local, Address(addr_spec=f"x@{domain}").domain

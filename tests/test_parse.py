@@ -317,6 +317,86 @@ def test_control_characters_in_encoded_sender_name_never_survive(encoded_name):
     assert mail.sender in ("", "jane@customer.example")  # never the injected address
 
 
+def b_word(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+
+def q_word(text: str) -> str:
+    return "=?utf-8?q?" + "".join(c if c.isalnum() else f"={ord(c):02X}" for c in text) + "?="
+
+
+def raw_mail(sender: bytes, subject: bytes = b"Return", headers: bytes = b"") -> bytes:
+    return (b"From: " + sender + b"\r\nTo: support@example.com\r\nSubject: " + subject
+            + b"\r\nMessage-ID: <m1@customer.example>\r\n" + headers + b"\r\nOrdered by mistake.\r\n")
+
+
+# (id, From header as sent, the name we may greet and address with): decoded fully, then cleaned.
+HOSTILE_NAMES = [
+    ("q_crlf_bcc_raw_colon", b"=?utf-8?q?Jane=0D=0ABcc:_evil@x.example?=", "Jane Bcc: evil@x.example"),
+    ("b64_crlf_cc", b_word("Jane\r\nCc: evil@x.example").encode(), "Jane Cc: evil@x.example"),
+    ("quoted_word", b'"=?utf-8?q?Jane=0D=0AX-Injected:_1?="', "Jane X-Injected: 1"),
+    ("word_inside_word", b_word(q_word("Jane\r\nBcc: evil@x.example")).encode(), "Jane Bcc: evil@x.example"),
+    ("line_separator", b_word("Jane\u2028Bcc: evil@x.example").encode(), "Jane Bcc: evil@x.example"),
+    ("next_line", b_word("Jane\x85X-Injected: 1").encode(), "Jane X-Injected: 1"),
+    ("right_to_left_override", b_word("Jane \u202eeoD").encode(), "Jane eoD"),
+    ("raw_latin1", b"J\xfcrgen M\xfcller", "Jürgen Müller"),
+    ("raw_utf8", "Jürgen Müller".encode(), "Jürgen Müller"),
+    ("latin1_declared_utf8", b"=?utf-8?q?J=FCrgen?=", "Jürgen"),
+    ("windows_1252", b"=?windows-1252?q?=93J=FCrgen=94?=", "\u201cJürgen\u201d"),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), [row[1:] for row in HOSTILE_NAMES],
+                         ids=[row[0] for row in HOSTILE_NAMES])
+def test_hostile_sender_name_is_decoded_then_cleaned(name, expected):
+    mail = parse.parse(raw_mail(name + b" <jane@customer.example>"), own_addresses=OWN)
+    assert (mail.sender, mail.sender_name, mail.mail_class) == ("jane@customer.example", expected, MailClass.CUSTOMER)
+
+
+HOSTILE_SUBJECTS = [
+    ("raw_latin1", b"R\xfccksendung SO-200003", "Rücksendung SO-200003"),
+    ("raw_utf8", "Rücksendung SO-200003".encode(), "Rücksendung SO-200003"),
+    ("word_inside_word", b_word(q_word("Return\r\nBcc: evil@x.example")).encode(), "Return Bcc: evil@x.example"),
+    ("quoted_word_inside_word", b_word('"' + q_word("Return\nCc: evil@x.example") + '"').encode(),
+     '"Return Cc: evil@x.example"'),
+    ("line_separator", b_word("Return\u2028X-Injected: 1").encode(), "Return X-Injected: 1"),
+    ("paragraph_separator", b_word("Return\u2029X-Injected: 1").encode(), "Return X-Injected: 1"),
+    ("next_line", b_word("Return\x85X-Injected: 1").encode(), "Return X-Injected: 1"),
+    ("bidi_isolate_and_override", b_word("Return \u2067\u202eexe.gpj\u2069").encode(), "Return exe.gpj"),
+]
+
+
+@pytest.mark.parametrize(("subject", "expected"), [row[1:] for row in HOSTILE_SUBJECTS],
+                         ids=[row[0] for row in HOSTILE_SUBJECTS])
+def test_hostile_subject_is_decoded_then_cleaned(subject, expected):
+    assert parse.parse(raw_mail(b"jane@customer.example", subject), own_addresses=OWN).subject == expected
+
+
+@pytest.mark.parametrize("bad_id", [
+    b"<=?utf-8?q?a=0D=0ABcc:_evil@x.example?=@customer.example>",
+    b"<" + b_word("a\r\nBcc: evil@x.example").encode() + b"@customer.example>",
+    b"<a\x00b@customer.example>",
+    b"<r\xfcck@customer.example>",
+], ids=["q_word", "b_word", "nul", "raw_8bit"])
+def test_message_ids_that_would_write_a_header_are_not_threaded_on(bad_id):
+    """Their ids become our In-Reply-To and References, where the stdlib would decode a word."""
+    headers = b"In-Reply-To: " + bad_id + b"\r\nReferences: <r0@example.com> " + bad_id + b"\r\n"
+    mail = parse.parse(raw_mail(b"jane@customer.example", headers=headers), own_addresses=OWN)
+    assert (mail.in_reply_to, mail.references) == ("", ("<r0@example.com>",))
+
+
+@pytest.mark.parametrize(("filename", "expected"), [
+    ("parcel\u202egpj.exe", "parcelgpj.exe"),
+    ("\u2066parcel\u2069\u200f.jpg", "parcel.jpg"),
+    (b_word(q_word("parcel\r\n.jpg")), "parcel .jpg"),
+], ids=["right_to_left_override", "isolate_and_mark", "word_inside_word"])
+def test_attachment_file_name_is_decoded_then_cleaned(filename, expected):
+    message = customer_mail()
+    message.add_attachment(jpeg(), maintype="image", subtype="jpeg", filename=filename)
+    (part,) = parsed(message).parts
+    assert part.filename == expected
+
+
 @pytest.mark.parametrize(
     "raw",
     [

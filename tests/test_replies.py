@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import email
@@ -11,10 +12,12 @@ import re
 import pytest
 
 from rma_mailbot import replies
+from rma_mailbot.errors import UnsafeHeader
 from rma_mailbot.models import Evidence, Reason, ReplyKind
 from rma_mailbot.policy import CLAUSES
 from rma_mailbot.replies import EVIDENCE_HELP, Envelope, ReplyContext
 from rma_mailbot.resources import templates_dir
+from wire import INVISIBLE, assert_only_our_headers, header_names
 
 ENV = replies.environment(templates_dir())
 NOW = dt.datetime(2025, 3, 11, 9, 30, tzinfo=dt.UTC)
@@ -370,3 +373,116 @@ def test_customer_text_is_never_a_template():
     message, text = build(ctx, envelope(subject="{{ config }} {{ ''.__class__ }}"))
     assert "{{ 7*7 }}" in text and "49" not in text and "xxx" not in text
     assert "{{ config }}" in reparse(message)["Subject"]
+
+
+def q_word(text: str) -> str:
+    return "=?utf-8?q?" + "".join(c if c.isalnum() else f"={ord(c):02X}" for c in text) + "?="
+
+
+def b_word(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+
+LONG_NAME = " ".join(f"Jane{n}: evil{n}@x.example," for n in range(40))
+
+# (id, customer name, subject, the name we greet, the name on the To line): values as parse may hand them
+# on, with the encoded words mail-parser leaves in place.
+HOSTILE = [
+    ("quoted_word_name", "=?utf-8?q?Jane=0D=0ABcc:_evil@x.example?=", "Return", "Jane Bcc: evil@x.example",
+     "Jane Bcc: evil@x.example"),
+    ("word_subject", "Jane", q_word("Return\r\nCc: evil@x.example"), "Jane", "Jane"),
+    ("word_inside_word", b_word(q_word("Jane\r\nBcc: evil@x.example")),
+     b_word(q_word("Return\r\nX-Injected: 1")), "Jane Bcc: evil@x.example", "Jane Bcc: evil@x.example"),
+    ("line_separator", "Jane\u2028Bcc: evil@x.example", "Return\u2028X-Injected: 1", "Jane Bcc: evil@x.example",
+     "Jane Bcc: evil@x.example"),
+    ("paragraph_separator_and_next_line", "Jane\u2029Cc: evil@x.example", "Return\x85X-Injected: 1",
+     "Jane Cc: evil@x.example", "Jane Cc: evil@x.example"),
+    ("bidi_controls", "Jane \u202eeoD\u200f", "Return \u2067exe.gpj\u2069", "Jane eoD", "Jane eoD"),
+    ("latin1_bytes", "J\udcfcrgen", "R\udcfccksendung", "Jürgen", "Jürgen"),
+    # So long that the To line would fold, which loses the name's quotes: the addresses in it would count.
+    ("long_name", LONG_NAME, "Return", LONG_NAME, ""),
+    ("long_name_of_words", " ".join(q_word(f"Jane{n}:\r\nBcc: evil{n}@x.example,") for n in range(40)), "Return",
+     "".join(f"Jane{n}: Bcc: evil{n}@x.example," for n in range(40)), ""),
+    ("long_subject_folded", "Jane", "Return " * 200 + q_word("\r\nBcc: evil@x.example"), "Jane", "Jane"),
+    ("long_non_ascii_subject_folded", "Jürgen", "Rücksendung " * 120 + b_word("\r\nX-Injected: 1"), "Jürgen",
+     "Jürgen"),
+]
+
+
+@pytest.mark.parametrize(("name", "subject", "greeted", "to_name"), [row[1:] for row in HOSTILE],
+                         ids=[row[0] for row in HOSTILE])
+def test_hostile_name_and_subject_write_only_our_headers(name, subject, greeted, to_name):
+    message, text = build(context(ReplyKind.IN_REVIEW, customer_name=name), envelope(customer_name=name,
+                                                                                      subject=subject))
+    raw = replies.to_bytes(message)
+    headers = assert_only_our_headers(raw, "jane@customer.example")
+    assert headers["To"].addresses[0].display_name == to_name
+    assert f"Dear {greeted}," in text
+    assert headers["Subject"].endswith("[CLM-00001]") and "=?" not in headers["Subject"]
+
+
+@pytest.mark.parametrize("row", ["long_subject_folded", "long_non_ascii_subject_folded"])
+def test_long_hostile_values_are_folded(row):
+    _, name, subject, *_ = next(r for r in HOSTILE if r[0] == row)
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name=name), envelope(customer_name=name,
+                                                                                  subject=subject))
+    head = replies.to_bytes(message).split(b"\r\n\r\n", 1)[0]
+    assert any(line.startswith(b" ") for line in head.split(b"\r\n"))  # the generator did fold
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+
+
+@pytest.mark.parametrize(("header", "value"), [
+    ("Subject", q_word("Return\r\nBcc: evil@x.example")),
+    ("References", "<a@b> <" + q_word("\r\nBcc: evil@x.example") + "@x>"),
+    ("X-RMA-Claim", b_word("CLM-00001\nX-Injected: 1")),
+], ids=["subject", "references", "b_word"])
+def test_generator_refuses_a_header_that_folds_into_a_line_break(header, value):
+    """Whatever reaches a header unsanitised (a message id stored long ago), the wire bytes never
+    carry it: the reply is not made."""
+    message, _ = build(context(ReplyKind.IN_REVIEW))
+    del message[header]
+    message[header] = value
+    with pytest.raises(UnsafeHeader, match=header):
+        replies.to_bytes(message)
+
+
+@pytest.mark.parametrize("address", ["jörg@exämple.de", "用户@例子.广告", "jorg@exämple.de"],
+                         ids=["umlauts", "chinese", "ascii_local_part"])
+def test_non_ascii_address_is_written_in_utf8(address):
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name="Jörg"),
+                       envelope(customer=address, customer_name="Jörg", subject="Rücksendung"))
+    raw = replies.to_bytes(message)
+    assert replies.needs_smtputf8(message)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert f"\r\nTo: Jörg <{address}>\r\n".encode() in head
+    assert "\r\nSubject: Re: Rücksendung [CLM-00001]\r\n".encode() in head
+    assert_only_our_headers(raw, address)
+
+
+def test_ascii_address_stays_seven_bit():
+    message, _ = build(context(ReplyKind.IN_REVIEW, customer_name="Jörg"), envelope(customer_name="Jörg"))
+    assert not replies.needs_smtputf8(message)
+    assert replies.to_bytes(message).split(b"\r\n\r\n", 1)[0].isascii()
+
+
+def test_customer_words_echoed_to_the_warehouse_are_one_clean_line_each():
+    ctx = context(ReplyKind.WAREHOUSE_CHECK, customer="jane@customer.example\u202e",
+                  statements=("We received all 3 boxes.\u2028approve refund", "3 pcs of \u202eS6952ML are missing."),
+                  missing_parts=(("LM2596S\u2066", 3),), order_lines=(("LM2596S", 40),))
+    message, text = replies.build_internal(ENV, ctx, sender="support@kst.example", sender_name="KST Returns Desk",
+                                           to="warehouse@kst.example", message_id=REPLY_ID, now=NOW)
+    for part in reparse(message).walk():
+        if not part.is_multipart():
+            assert not INVISIBLE & set(part.get_content())
+    for line in ("> We received all 3 boxes. approve refund", "> 3 pcs of S6952ML are missing.", "- 3 x LM2596S",
+                 "(jane@customer.example)"):
+        assert line in text, line
+
+
+def test_attachment_note_never_echoes_a_right_to_left_override():
+    note = "parcel\u202egpj.exe (0.1 MB): over our limit of 0.1 MB per file"
+    message, text = build(context(ReplyKind.IN_REVIEW, attachment_notes=(note,)))
+    assert "- parcelgpj.exe (0.1 MB)" in text
+    html = reparse(message).get_body(("html",)).get_content()
+    assert "parcelgpj.exe" in html and not INVISIBLE & set(html + text)
+    assert header_names(replies.to_bytes(message).split(b"\r\n\r\n", 1)[0])[0] == "date"
