@@ -54,7 +54,7 @@ def evidence_for_staff(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.date
     return decision
 
 
-def _rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
+def rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
     """Over limits.max_replies_per_sender in the window, or over the daily cap, the claim waits for staff,
     unanswered."""
     limits = rt.config.limits
@@ -81,7 +81,7 @@ def recent_claims(store, claim: dict) -> int:
 def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
             customer_name: str = "", notes: tuple[str, ...] = ()) -> None:
     """The customer's answer first (customers wait on it), then the warehouse's check if one is due."""
-    if decision.reply is not None and not _rate_limited(rt, claim_id, now):
+    if decision.reply is not None and not rate_limited(rt, claim_id, now):
         queue_reply(rt, claim_id, decision, now, customer_name=customer_name, notes=notes)
     if Reason.WAREHOUSE_CHECK in decision.reasons:
         queue_warehouse_check(rt, claim_id, facts, now)

@@ -23,6 +23,14 @@ class Refused:
         return f"{name} ({megabytes(len(self.part.payload))}): {self.why}"
 
 
+def mailbox_of(address: str) -> str:
+    """The mailbox an address reaches, as the reply limits count them: its case, quotes and a +tag make
+    no other mailbox, so a forger cannot make the bot mail one person under many spellings."""
+    local, _, domain = address.lower().rpartition("@")
+    local = local.replace('"', "").replace("\\", "")
+    return f"{local.split('+', 1)[0] or local}@{domain.rstrip('.')}"
+
+
 def megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 

@@ -20,6 +20,8 @@ def missing_proofs(mail: ParsedMail, *, answers_our_mail: bool, address: str, au
         missing.append("it does not answer the warehouse mail we sent for this claim")
     if mail.sender != address.lower():
         missing.append(f"it is from {mail.sender or 'no address'}, not from {address}")
+    elif not mail.single_author:
+        missing.append("its From does not name exactly one mailbox, so no verdict is clearly about the address")
     missing.extend(_server_verdict(mail, authserv_id))
     return tuple(missing)
 

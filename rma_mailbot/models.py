@@ -148,6 +148,8 @@ class ParsedMail:
     class_reason: str = ""
     auth: tuple[AuthResult, ...] = ()  # our server's Authentication-Results
     auth_server: str = ""  # the authserv-id of the header those came from
+    single_author: bool = True  # one From field with one mailbox: a server's verdict is about that address
+    digest: str = ""  # of what the sender wrote (identity.py): with the Message-ID, the mail's identity
     truncated: bool = False  # over the size limit: read from its head, attachments not taken
 
     @property

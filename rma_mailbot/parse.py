@@ -17,6 +17,7 @@ import mailparser
 import tnefparse
 from mailparser_reply import EmailReplyParser
 
+from rma_mailbot import identity
 from rma_mailbot.errors import ParseError
 from rma_mailbot.machine import classify
 from rma_mailbot.models import AuthResult, MailClass, ParsedMail, Part
@@ -35,6 +36,8 @@ MAX_TEXT_CHARS = 20_000
 HEAD_BYTES = 1_000_000
 MAX_REFERENCES = 40
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+_FROM_FIELD = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
 # Printable ASCII, and no encoded word: the stdlib would decode one when it writes our In-Reply-To.
 _MSGID = re.compile(r"<(?:(?!=\?)[!-;=?-~])+>")
 # mail-parser writes a From header's byte that is not UTF-8 as the text \udcfc (its evidence of a
@@ -83,12 +86,18 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         class_reason=class_reason,
         auth=auth,
         auth_server=auth_server,
+        single_author=_single_author(raw, message),
+        digest=identity.raw_digest(raw) if truncated else identity.digest(raw, message),
         truncated=truncated,
     )
 
 
-# The property of each method's result that names the domain it vouches for.
-_AUTH_DOMAIN = {"dkim": ("header", "d"), "dmarc": ("header", "from"), "spf": ("smtp", "mailfrom")}
+# The properties of each method's result that name the domain it vouches for, in order of preference
+# (Gmail writes DKIM's header.i, "@example.com", without header.d).
+_AUTH_DOMAIN = {"dkim": (("header", "d"), ("header", "i")), "dmarc": (("header", "from"),),
+                "spf": (("smtp", "mailfrom"),)}
+# The authserv-id opens the header, after any comments: read without authres, which may fail on the rest.
+_AUTHSERV_ID = re.compile(r"\s*(?:\([^()]*\)\s*)*([^\s;()]+)")
 
 
 def auth_results(headers: list, authserv_id: str = "") -> tuple[str, tuple[AuthResult, ...]]:
@@ -96,23 +105,28 @@ def auth_results(headers: list, authserv_id: str = "") -> tuple[str, tuple[AuthR
 
     Only one header is trusted: the topmost one whose authserv-id is ours (``authserv_id``), or the
     topmost one at all when none is configured. Headers further down came with the mail and may be
-    forged by the sender.
+    forged by the sender; so when the trusted one cannot be read, there is no verdict at all.
     """
     for header in headers:
+        text = one_line(str(header))
+        found = _AUTHSERV_ID.match(text)
+        server = found.group(1).lower() if found else ""
+        if authserv_id and server != authserv_id.lower():
+            continue
         try:
-            parsed = authres.AuthenticationResultsHeader.parse_value(one_line(str(header)))
-        except Exception:  # noqa: BLE001 - authres raises its own many syntax errors; a bad header is no verdict
-            continue
-        if authserv_id and parsed.authserv_id.lower() != authserv_id.lower():
-            continue
-        return str(parsed.authserv_id).lower(), tuple(_verdict(r) for r in parsed.results)
+            parsed = authres.AuthenticationResultsHeader.parse_value(text)
+        except Exception:  # noqa: BLE001 - authres raises its own many syntax errors
+            # A sender's HELO or address, copied into our server's header, can make it unreadable to authres.
+            log.info("Authentication-Results of %s could not be read: no verdict", server or "an unnamed server")
+            return server, ()
+        return server, tuple(_verdict(r) for r in parsed.results)
     return "", ()
 
 
 def _verdict(result) -> AuthResult:
     method = str(result.method).lower()
-    wanted = _AUTH_DOMAIN.get(method)
-    domain = next((str(p.value) for p in result.properties if wanted and (p.type, p.name) == wanted), "")
+    values = {(p.type, p.name): str(p.value) for p in result.properties}
+    domain = next((values[key] for key in _AUTH_DOMAIN.get(method, ()) if values.get(key)), "")
     return AuthResult(method, str(result.result).lower(), domain.rpartition("@")[2].lower())
 
 
@@ -156,6 +170,20 @@ def _sender(mail) -> tuple[str, str]:
             name, address = candidate_name, candidate
             break
     return one_line(_octets(name)), one_line(_octets(address)).lower()
+
+
+def _single_author(raw: bytes, message) -> bool:
+    """Exactly one From field, naming exactly one mailbox: only then is it clear which address our server's
+    verdict was about. Counted in the raw head too, since the stdlib drops a "From :" field."""
+    head = _HEAD_END.split(raw[:HEAD_BYTES], maxsplit=1)[0]
+    if len(_FROM_FIELD.findall(head)) != 1:
+        return False
+    value = _raw_header(message, "From")
+    try:
+        header = email.policy.default.header_factory("From", plain_words(value))
+    except Exception:  # noqa: BLE001 - the stdlib raises assorted errors on garbage
+        return False
+    return len(header.addresses) == 1 and not header.defects and len(email.utils.getaddresses([value])) == 1
 
 
 def _octets(value: str) -> str:

@@ -203,8 +203,8 @@ def _stored_already(rt: Runtime, mail: IncomingMail, message_id: str, digest: st
     if existing is not None:
         return existing
     legacy = rt.store.message_by_key(identity.legacy_key(message_id, mail.raw))
-    if legacy is not None and (not message_id or identity.content_digest(
-            rt.store.blobs.path(legacy["raw_path"]).read_bytes()) == digest):
+    if legacy is not None and (not message_id or _digests(rt.store.blobs.path(legacy["raw_path"]).read_bytes(),
+                                                          digest)):
         return legacy  # stored before identities had a digest
     if message_id and (other := rt.store.message_with_id(message_id)) is not None:
         log.warning("message %s at %s/%s has the Message-ID of stored message %s but other content: taken in as "
@@ -212,9 +212,12 @@ def _stored_already(rt: Runtime, mail: IncomingMail, message_id: str, digest: st
     return None
 
 
-def _message_row(rt: Runtime, mail: IncomingMail, message_id: str, **fields) -> int | None:
+def _digests(raw: bytes, digest: str) -> bool:
+    return digest in (identity.digest(raw), identity.raw_digest(raw))
+
+
+def _message_row(rt: Runtime, mail: IncomingMail, message_id: str, digest: str, **fields) -> int | None:
     """Insert the message and its location; None when the same message is stored already."""
-    digest = identity.content_digest(mail.raw)
     existing = _stored_already(rt, mail, message_id, digest)
     if existing is not None:
         rt.store.add_location(mail.ref, existing["id"])
@@ -233,7 +236,7 @@ def _message_row(rt: Runtime, mail: IncomingMail, message_id: str, **fields) -> 
 
 def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) -> tuple[str, int | None]:
     with rt.store.transaction():
-        row = _message_row(rt, mail, "", now=now, sender="", subject="",
+        row = _message_row(rt, mail, "", identity.raw_digest(mail.raw), now=now, sender="", subject="",
                            mail_class=MailClass.QUARANTINED.value, class_reason=reason)
         if row is None:
             return "duplicates", None
@@ -244,8 +247,9 @@ def _quarantine(rt: Runtime, mail: IncomingMail, reason: str, now: dt.datetime) 
 
 
 def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.datetime) -> tuple[str, int | None]:
-    row = _message_row(rt, mail, parsed.message_id, now=now, sender=parsed.sender, subject=parsed.subject, mail_class=parsed.mail_class.value,
-                       class_reason=parsed.class_reason, auth=json.dumps(parsed.auth_failed))
+    row = _message_row(rt, mail, parsed.message_id, parsed.digest, now=now, sender=parsed.sender,
+                       subject=parsed.subject, mail_class=parsed.mail_class.value, class_reason=parsed.class_reason,
+                       auth=json.dumps(parsed.auth_failed))
     if row is None:
         return "duplicates", None
     if parsed.mail_class is MailClass.STAFF:

@@ -6,9 +6,12 @@ at most MAX_DIGITS digits are read as a claim number, anything longer is just te
 
 from __future__ import annotations
 
+import itertools
 import re
 
 MAX_DIGITS = 12
+# A subject naming a claim thousands of times costs a look-up or two.
+MAX_IN_SUBJECT = 3
 
 
 def claim_ref(prefix: str, claim_id: int) -> str:
@@ -22,6 +25,7 @@ def claim_id_from(text: str) -> int | None:
 
 
 def claim_ids_in(text: str, prefix: str) -> list[int]:
-    """The claims a subject names, in order: whole words only, in any case."""
+    """The first few claims a subject names, in order, each once: whole words only, in any case."""
     pattern = rf"(?<!\w){re.escape(prefix)}-0*(\d{{1,{MAX_DIGITS}}})(?!\w)"
-    return [int(n) for n in re.findall(pattern, text, re.IGNORECASE)]
+    named = (int(m.group(1)) for m in re.finditer(pattern, text, re.IGNORECASE))
+    return list(itertools.islice(dict.fromkeys(itertools.islice(named, 100)), MAX_IN_SUBJECT))

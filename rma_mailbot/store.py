@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlite_utils
 
 from rma_mailbot.errors import ClaimNotFound, StoreError
+from rma_mailbot.limits import mailbox_of
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -128,6 +129,15 @@ def m007_outbox_bytes_in_files(db: sqlite_utils.Database) -> None:
     photos, and a megabyte inside the row was rewritten by every change of the row's state."""
     db["outbox"].add_column("raw_path", str)
     db["outbox"].transform(not_null={"raw": False})
+
+
+@migrations()
+def m008_reply_limits_per_mailbox(db: sqlite_utils.Database) -> None:
+    """The reply limits count per mailbox (limits.mailbox_of), not per spelling of an address."""
+    db["outbox"].add_column("to_mailbox", str)
+    for row in list(db.query("select id, to_addr from outbox")):
+        db.execute("update outbox set to_mailbox = ? where id = ?", [mailbox_of(row["to_addr"] or ""), row["id"]])
+    db["outbox"].create_index(["to_mailbox", "created_at"])
 
 
 # Every outbox column but the bytes of replies queued before m007 (read by reply_bytes()).
@@ -334,12 +344,14 @@ class Store:
         return self._one("select 1 from claims where id = ?", [claim_id]) is not None
 
     def reply_of_kind(self, message_ids: tuple[str, ...], reply_kind: str) -> dict | None:
-        """The mail of ours of this kind (a warehouse check) that one of these Message-IDs names."""
+        """The mail of ours of this kind (a warehouse check) named first among these Message-IDs."""
         if not message_ids:
             return None
         marks = ",".join("?" * len(message_ids))
-        return self._one(f"select id, claim_id, message_id from outbox where reply_kind = ? and message_id in ({marks})"
-                         " limit 1", [reply_kind, *message_ids])
+        found = {r["message_id"]: r for r in self.db.query(
+            f"select id, claim_id, message_id from outbox where reply_kind = ? and message_id in ({marks})",
+            [reply_kind, *message_ids])}
+        return next((found[m] for m in message_ids if m in found), None)
 
     def is_our_reply(self, message_id: str) -> bool:
         return self._one("select 1 from outbox where message_id = ?", [message_id]) is not None
@@ -435,7 +447,8 @@ class Store:
 
     def queue_reply(self, row: dict, raw: bytes) -> int:
         _, raw_path = self.blobs.put(raw, ".eml")
-        return self._insert("outbox", {**row, "raw_path": raw_path, "state": OutboxState.QUEUED, "attempts": 0})
+        return self._insert("outbox", {**row, "to_mailbox": mailbox_of(row["to_addr"]), "raw_path": raw_path,
+                                       "state": OutboxState.QUEUED, "attempts": 0})
 
     def reply_bytes(self, reply: dict) -> bytes:
         if reply["raw_path"]:
@@ -482,8 +495,8 @@ class Store:
         return {r["state"]: r["n"] for r in self.db.query("select state, count(*) n from outbox group by state")}
 
     def replies_to_since(self, address: str, since: dt.datetime) -> int:
-        row = self._one("select count(*) n from outbox where to_addr = ? and created_at >= ? and reply_kind != ?",
-                        [address, iso(since), "warehouse_check"])
+        row = self._one("select count(*) n from outbox where to_mailbox = ? and created_at >= ? and reply_kind != ?",
+                        [mailbox_of(address), iso(since), "warehouse_check"])
         return row["n"]
 
     def set_health(self, now: dt.datetime, **values: object) -> None:
@@ -498,7 +511,9 @@ class Store:
 
     def auth_failures(self, claim_id: int) -> tuple[str, ...]:
         """SPF, DKIM or DMARC failures our server reported on any of the claim's mails."""
-        rows = self.db.query("select auth from messages where claim_id = ? and auth is not null", [claim_id])
+        # The customer's own mails only: anyone can send a mail that fails, naming the claim in its subject.
+        rows = self.db.query("select auth from messages where claim_id = ? and auth is not null "
+                             "and mail_class = 'customer'", [claim_id])
         return tuple(dict.fromkeys(f for row in rows for f in json.loads(row["auth"])))
 
     def claims_by_customer_since(self, customer: str, since: dt.datetime) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from rma_mailbot.decisions import decide_claim, queue_reply, respond
+from rma_mailbot.decisions import decide_claim, queue_reply, rate_limited, respond
 from rma_mailbot.models import ClaimState, Decision, ReplyKind
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import iso
@@ -43,20 +43,25 @@ def remind_and_close(rt: Runtime, now: dt.datetime) -> list[int]:
     rules = rt.config.policy
     touched = []
     for claim in rt.store.waiting_since(now - dt.timedelta(days=rules.reminder_after_days)):
-        asked = dt.datetime.fromisoformat(claim["asked_at"])
-        waiting = Decision(ClaimState.AWAITING_EVIDENCE, None)
+        closing = now - dt.datetime.fromisoformat(claim["asked_at"]) >= dt.timedelta(days=rules.close_after_days)
+        if not closing and claim["reminded_at"]:
+            continue
         with rt.store.transaction():
-            if now - asked >= dt.timedelta(days=rules.close_after_days):
-                rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None, decided_by="timer")
-                rt.store.add_event(claim["id"], "closed", {"why": f"no answer for {rules.close_after_days} days"},
-                                   now)
-                queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.CLOSED)
-            elif not claim["reminded_at"]:
-                rt.store.set_claim(claim["id"], now, reminded_at=iso(now))
-                rt.store.add_event(claim["id"], "reminder", {"why": f"no answer for {rules.reminder_after_days} days"},
-                                   now)
-                queue_reply(rt, claim["id"], waiting, now, kind=ReplyKind.REMINDER)
-            else:
-                continue
+            if not rate_limited(rt, claim["id"], now):  # a reminder is an automatic reply like any other
+                (_close if closing else _remind)(rt, claim, now)
         touched.append(claim["id"])
     return touched
+
+
+def _close(rt: Runtime, claim: dict, now: dt.datetime) -> None:
+    days = rt.config.policy.close_after_days
+    rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None, decided_by="timer")
+    rt.store.add_event(claim["id"], "closed", {"why": f"no answer for {days} days"}, now)
+    queue_reply(rt, claim["id"], Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.CLOSED)
+
+
+def _remind(rt: Runtime, claim: dict, now: dt.datetime) -> None:
+    days = rt.config.policy.reminder_after_days
+    rt.store.set_claim(claim["id"], now, reminded_at=iso(now))
+    rt.store.add_event(claim["id"], "reminder", {"why": f"no answer for {days} days"}, now)
+    queue_reply(rt, claim["id"], Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.REMINDER)

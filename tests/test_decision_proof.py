@@ -45,7 +45,8 @@ def answer_bytes(sender=WAREHOUSE, auth: tuple[str, ...] = (VERIFIED,), in_reply
 
 # --- the proofs, each missing on its own (pure) ---------------------------------------------------
 
-@pytest.mark.parametrize("raw, answers, authserv_id, why", ids=lambda v: "" if isinstance(v, bytes) else None, argvalues=[
+@pytest.mark.parametrize("raw, answers, authserv_id, why", ids=lambda v: "" if isinstance(v, bytes) else None,
+                         argvalues=[
     (answer_bytes(), True, OUR_SERVER, None),
     (answer_bytes(auth=(f"{OUR_SERVER}; dkim=pass header.d=example.com",)), True, OUR_SERVER, None),
     (answer_bytes(auth=(f"{OUR_SERVER}; dmarc=pass header.from=example.com",)), True, OUR_SERVER, None),

@@ -16,7 +16,7 @@ from conftest import Bot, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
-from rma_mailbot.identity import content_digest
+from rma_mailbot.identity import digest as content_digest
 from rma_mailbot.pipeline import Runtime
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
@@ -67,7 +67,8 @@ def deliver_raw(bot, raw: bytes):
 
 
 def test_a_reused_message_id_with_other_content_is_a_mail_of_its_own(bot, caplog):
-    first = claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.", message_id="<shop-1@example.org>")
+    first = claim_mail("carol@example.org", "Return SO-200003", "Ordered by mistake.",
+                       message_id="<shop-1@example.org>")
     second = claim_mail("bob@example.org", "Where is SO-200002?", "Not received SO-200002.",
                         message_id="<shop-1@example.org>")
     bot.deliver(first)
