@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from rma_mailbot.errors import ParseError
 from rma_mailbot.models import ParsedMail
 from rma_mailbot.parse import parse
+from rma_mailbot.workers import worker_start
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +42,6 @@ def parse_or_error(raw: bytes, options: dict) -> Parsed:
     except Exception as exc:  # noqa: BLE001 - a bug or a decoder's surprise: quarantine the mail, go on
         log.exception("parsing a %d-byte message failed", len(raw))
         return ParseError(f"parsing failed: {type(exc).__name__}: {exc}")
-
-
-def _worker_start() -> None:
-    # Ctrl-C and systemd's SIGTERM reach the whole process group: the parent decides when workers end.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # A worker holds both ends of its task pipe, so a killed parent never gives it EOF: watch the parent.
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-
-
-def _exit_with(parent) -> None:
-    parent.join()
-    os._exit(0)
 
 
 class ParsePool:
@@ -100,7 +84,7 @@ class ParsePool:
         if self._executor is None:
             # spawn, not fork: the parent has threads (delivery, IDLE) and an open database.
             self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_worker_start)
+                                                 initializer=worker_start)
         return self._executor
 
     def close(self) -> None:
