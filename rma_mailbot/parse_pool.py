@@ -2,7 +2,8 @@
 
 parse() is pure, so it can run anywhere. A process of its own also keeps a mail that crashes a decoder
 (a hostile HEIC or TNEF) from taking the bot down: that mail comes back as a ParseError and is
-quarantined, and the pool is started again for the others.
+quarantined, and the pool is started again for the others. A customer's PDFs are read here too, by the
+report reader's process (reports.py), wherever the mail itself was parsed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from rma_mailbot.errors import ParseError
 from rma_mailbot.models import ParsedMail
 from rma_mailbot.parse import parse
+from rma_mailbot.reports import ReportReader, with_readings
 from rma_mailbot.workers import worker_start
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,15 @@ class ParsePool:
         self._options = options
         self._worker = worker
         self._executor: ProcessPoolExecutor | None = None
+        self._reports = ReportReader()
 
     def parse_all(self, raws: list[bytes]) -> Iterator[Parsed]:
-        """Each mail's ParsedMail or ParseError, in the order given, as soon as it is ready."""
+        """Each mail's ParsedMail, its customer's PDFs read, or ParseError; in the order given, as soon as
+        it is ready."""
+        for parsed in self._parsed(raws):
+            yield parsed if isinstance(parsed, ParseError) else with_readings(parsed, self._reports.read)
+
+    def _parsed(self, raws: list[bytes]) -> Iterator[Parsed]:
         if self._processes < 1 or len(raws) < MIN_BATCH:
             yield from (self._worker(raw, self._options) for raw in raws)
             return
@@ -68,7 +76,7 @@ class ParsePool:
                 yield futures.popleft().result()
             except BrokenProcessPool:
                 # Every mail still pending failed with the worker: parse them one by one to find the culprit.
-                self.close()
+                self._stop_workers()
                 yield from (self._alone(raw) for raw in raws[n:])
                 return
 
@@ -76,7 +84,7 @@ class ParsePool:
         try:
             return self._pool().submit(self._worker, raw, self._options).result()
         except BrokenProcessPool:
-            self.close()
+            self._stop_workers()
             log.error("a parser process died on a %d-byte message; it is quarantined", len(raw))
             return ParseError("the parser process died on this message (a decoder crashed on an attachment)")
 
@@ -88,6 +96,10 @@ class ParsePool:
         return self._executor
 
     def close(self) -> None:
+        self._reports.close()
+        self._stop_workers()
+
+    def _stop_workers(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

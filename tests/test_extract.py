@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import random
@@ -14,6 +15,7 @@ from rma_mailbot import extract
 from rma_mailbot.demo import sample_report
 from rma_mailbot.models import ClaimKind, Evidence, LabSource, MailClass, ParsedMail, Part
 from rma_mailbot.parse import part_of
+from rma_mailbot.pdf import read_pdf
 from rma_mailbot.pictures import decode_photo
 
 ORDER_PATTERN = re.compile(r"\bSO-?\d{6}\b", re.IGNORECASE)  # policy.order_number_pattern in config.example.toml
@@ -289,8 +291,17 @@ REPORTS = [
                          ids=[row[0] for row in REPORTS])
 def test_quality_report_lab(lines, filename, text, lab, found_in):
     payload = sample_report(*lines) if lines is not None else PDF
-    result = extract.extract(mail(text or "Report attached.", "", (part_of("application/pdf", payload, filename),)),
-                             ORDER_PATTERN, LABS)
+    part = dataclasses.replace(part_of("application/pdf", payload, filename), pdf=read_pdf(payload))
+    result = extract.extract(mail(text or "Report attached.", "", (part,)), ORDER_PATTERN, LABS)
     (report,) = result.reports
     assert (report.lab, report.found_in) == (lab, found_in)
     assert report.sha256 == hashlib.sha256(payload).hexdigest()
+    assert bool(report.unreadable) is (lines is None)
+
+
+def test_a_pdf_never_read_is_no_evidence():
+    payload = sample_report("Issued by SGS Taiwan Ltd.")
+    result = extract.extract(mail("Report attached.", "", (part_of("application/pdf", payload, "r.pdf"),)),
+                             ORDER_PATTERN, LABS)
+    (report,) = result.reports
+    assert (report.lab, report.unreadable) == ("", "never read")
