@@ -151,9 +151,9 @@ def find_lab(text: str, labs: tuple[str, ...]) -> str:
 
 def read_report(part: Part, mail_text: str, labs: tuple[str, ...]) -> Report:
     """A quality report and the lab behind it: the PDF's text counts; a filename or the mail is weaker.
-    Why it could not be read, if so, goes with it."""
+    What reading it found besides (active content, or why it could not be read) goes with it."""
     reading = part.pdf or NOT_READ
-    found = Report(hashlib.sha256(part.payload).hexdigest(), unreadable=reading.unreadable)
+    found = Report(hashlib.sha256(part.payload).hexdigest(), active=reading.active, unreadable=reading.unreadable)
     for source, text in ((LabSource.PDF_TEXT, reading.text), (LabSource.FILENAME, part.filename),
                          (LabSource.MAIL_TEXT, mail_text)):
         if lab := find_lab(text.replace("_", " "), labs):

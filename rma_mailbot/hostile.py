@@ -1,5 +1,5 @@
 """Hostile attachments built on demand, for the tests and the benchmarks (as testing.py's servers are):
-PDF reports made to cost a reader minutes or gigabytes."""
+PDF reports made to cost a reader minutes or gigabytes, and reports carrying active content."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import zlib
 from collections.abc import Callable
 
 from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import NameObject
 
 from rma_mailbot.demo import sample_report
 
@@ -93,6 +95,8 @@ def form_heavy_report(calls: int = 100, operators: int = 150_000) -> bytes:
     return one_page(TEXT + b"/X0 Do\n" * calls, resources=b"/XObject << /X0 5 0 R >>", more={5: form})
 
 
+# --- active content ------------------------------------------------------------------------------
+
 def report_with(change: Callable[[PdfWriter], None]) -> bytes:
     """A lab's report (it names SGS in its text), changed through pypdf's writer."""
     writer = PdfWriter(clone_from=io.BytesIO(sample_report(*LAB_LINES)))
@@ -100,3 +104,12 @@ def report_with(change: Callable[[PdfWriter], None]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def javascript_report() -> bytes:
+    return report_with(lambda writer: writer.root_object.__setitem__(NameObject("/OpenAction"),
+                                                                     JavaScript("app.alert(1)")))
+
+
+def embedded_file_report() -> bytes:
+    return report_with(lambda writer: writer.add_attachment("invoice.exe", b"MZ\x90\x00"))

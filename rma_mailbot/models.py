@@ -43,6 +43,7 @@ class Reason(StrEnum):
     WARRANTY_EXPIRED = "warranty_expired"
     REPORT_REQUIRED = "report_required"
     REPORT_LAB_UNRECOGNIZED = "report_lab_unrecognized"
+    REPORT_ACTIVE_CONTENT = "report_active_content"
     REPORT_UNREADABLE = "report_unreadable"
     SENSITIVE_PARTS_OPENED = "sensitive_parts_opened"
     SENDER_NOT_ORDER_OWNER = "sender_not_order_owner"
@@ -132,9 +133,10 @@ class Part:
 
 @dataclass(frozen=True)
 class PdfReading:
-    """What reading a PDF found: its text, or why it could not be read."""
+    """What reading a PDF found: its text, what active content it carries, or why it could not be read."""
 
     text: str = ""
+    active: tuple[str, ...] = ()  # e.g. "JavaScript (OpenAction)", "embedded files"; as staff read them
     unreadable: str = ""  # why its text could not be read (past our limits, broken, encrypted); "" when read
 
 
@@ -180,17 +182,18 @@ class LabSource(StrEnum):
 
 @dataclass(frozen=True)
 class Report:
-    """A PDF attached as a quality report, and the recognised lab it names, if any. One that could not be
-    read is never evidence for an automatic decision."""
+    """A PDF attached as a quality report, and the recognised lab it names, if any. One with active content,
+    or one that could not be read, is never evidence for an automatic decision."""
 
     sha256: str
     lab: str = ""
     found_in: LabSource = LabSource.NONE
+    active: tuple[str, ...] = ()  # PdfReading.active
     unreadable: str = ""  # PdfReading.unreadable
 
     @property
     def flagged(self) -> bool:
-        return bool(self.unreadable)
+        return bool(self.active or self.unreadable)
 
 
 @dataclass(frozen=True)

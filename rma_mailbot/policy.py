@@ -46,6 +46,8 @@ CLAUSES: dict[Reason, str] = {
     "quality report from a third-party organization recognized by our company is required.",
     Reason.REPORT_LAB_UNRECOGNIZED: "The quality report must come from a third-party organization recognized by "
     "our company.",
+    Reason.REPORT_ACTIVE_CONTENT: "A quality report that carries scripts, actions or embedded files is checked by "
+    "our team in person.",
     Reason.REPORT_UNREADABLE: "A quality report we cannot read automatically is checked by our team in person.",
     Reason.SENSITIVE_PARTS_OPENED: "ESD or moisture-sensitive products should not be opened except under "
     "controlled conditions.",
@@ -296,6 +298,9 @@ def quality_report(case: Case) -> list[Check]:
 
 
 def _not_evidence(report: Report) -> Check:
+    if report.active:
+        return Check(Reason.REPORT_ACTIVE_CONTENT, Outcome.REVIEW, f"report {report.sha256[:12]}: PDF has "
+                     f"{', '.join(report.active)}; not taken as evidence")
     return Check(Reason.REPORT_UNREADABLE, Outcome.REVIEW, f"report {report.sha256[:12]}: PDF unreadable "
                  f"({report.unreadable}); not taken as evidence")
 

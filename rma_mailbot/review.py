@@ -70,7 +70,7 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
     for claim in waiting.values():
         facts = json.loads(claim["facts"] or "{}")
         reports = facts.get("reports", [])
-        labs = [_report_label(r) for r in reports if r.get("lab") or r.get("unreadable")]
+        labs = [_report_label(r) for r in reports if r.get("lab") or r.get("active") or r.get("unreadable")]
         created = dt.datetime.fromisoformat(claim["created_at"])
         reasons = json.loads(claim["reasons"] or "[]")
         rows.append({
@@ -89,6 +89,8 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
 
 def _report_label(report: dict) -> str:
     """A report as the queue names it: why it is no evidence, or its lab and where the lab was named."""
+    if report.get("active"):
+        return "active content: " + ", ".join(report["active"])
     if report.get("unreadable"):
         return "unreadable: " + report["unreadable"]
     return f"{report['lab']} ({report['found_in']})"

@@ -296,7 +296,7 @@ def test_quality_report_lab(lines, filename, text, lab, found_in):
     (report,) = result.reports
     assert (report.lab, report.found_in) == (lab, found_in)
     assert report.sha256 == hashlib.sha256(payload).hexdigest()
-    assert bool(report.unreadable) is (lines is None)
+    assert bool(report.unreadable) is (lines is None) and report.active == ()
 
 
 def test_a_pdf_never_read_is_no_evidence():

@@ -1,27 +1,99 @@
-"""PDF reports: what reading one finds (text, or why not), and the reader's process limits."""
+"""PDF reports: what reading one finds (text, active content, why not), and the reader's process limits."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript, PageTrigger
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 from mails import claim_mail
 from readers import die_on_the_first, take_a_gigabyte
 from rma_mailbot import reports
 from rma_mailbot.demo import sample_report
-from rma_mailbot.hostile import LAB_LINES, report_with, shared_stream_report, token_heavy_report
+from rma_mailbot.hostile import (
+    LAB_LINES,
+    TEXT,
+    embedded_file_report,
+    javascript_report,
+    one_page,
+    report_with,
+    shared_stream_report,
+    token_heavy_report,
+)
 from rma_mailbot.models import MailClass, PdfReading
 from rma_mailbot.parse import parse
 from rma_mailbot.parse_pool import MIN_BATCH, ParsePool
 from rma_mailbot.pdf import read_pdf
 
 
+def _catalog(key: str, value) -> Callable[[PdfWriter], None]:
+    return lambda writer: writer.root_object.__setitem__(NameObject(key), value)
+
+
+def _annotation(**entries) -> Callable[[PdfWriter], None]:
+    annotation = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
+                                   NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (50, 50, 200, 80)]),
+                                   **{NameObject(f"/{k}"): v for k, v in entries.items()}})
+    return lambda writer: writer.add_annotation(0, annotation)
+
+
+def _action(kind: str, **entries) -> DictionaryObject:
+    return DictionaryObject({NameObject("/S"): NameObject(kind),
+                             **{NameObject(f"/{k}"): v for k, v in entries.items()}})
+
+
+def _page_destination(writer: PdfWriter) -> ArrayObject:
+    return ArrayObject([writer.pages[0].indirect_reference, NameObject("/Fit")])
+
+
+# (id, the report, what active_content() finds)
+ACTIVE = [
+    ("javascript_on_open", javascript_report, ("JavaScript (OpenAction)",)),
+    ("javascript_in_name_tree", lambda: report_with(lambda w: w.add_open_action(JavaScript("app.alert(1)"))),
+     ("JavaScript",)),
+    ("javascript_when_page_opens",
+     lambda: report_with(lambda w: w.pages[0].add_action(PageTrigger.OPEN, JavaScript("app.alert(1)"))),
+     ("JavaScript (AA)",)),
+    ("launch_on_a_link", lambda: report_with(_annotation(Subtype=NameObject("/Link"),
+                                                         A=_action("/Launch", F=TextStringObject("calc.exe")))),
+     ("Launch action",)),
+    ("url_opened_on_open", lambda: report_with(_catalog("/OpenAction", _action(
+        "/URI", URI=TextStringObject("https://tracker.example/open")))), ("URI action (OpenAction)",)),
+    ("embedded_file", embedded_file_report, ("embedded files",)),
+    ("rich_media", lambda: report_with(_annotation(Subtype=NameObject("/RichMedia"))), ("RichMedia",)),
+    ("xfa_form", lambda: report_with(_catalog("/AcroForm", DictionaryObject({
+        NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): TextStringObject("<xdp:xdp/>")}))),
+     ("XFA form",)),
+    ("javascript_in_an_object_stream", lambda: one_page(TEXT, catalog=b"/OpenAction 5 0 R",
+                                                         packed={5: b"<< /S /JavaScript /JS (app.alert(1)) >>"}),
+     ("JavaScript (OpenAction)",)),
+    ("javascript_name_escaped", lambda: one_page(TEXT, catalog=b"/OpenAction 5 0 R",
+                                                  more={5: b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"}),
+     ("JavaScript (OpenAction)",)),
+    # Not active: a viewer opening at the first page, a link the reader may click.
+    ("destination_on_open", lambda: report_with(lambda w: w.root_object.__setitem__(
+        NameObject("/OpenAction"), _page_destination(w))), ()),
+    ("goto_action_on_open", lambda: report_with(lambda w: w.root_object.__setitem__(
+        NameObject("/OpenAction"), _action("/GoTo", D=_page_destination(w)))), ()),
+    ("link_to_the_lab", lambda: report_with(_annotation(Subtype=NameObject("/Link"), A=_action(
+        "/URI", URI=TextStringObject("https://www.sgs.com/")))), ()),
+]
 @pytest.fixture
 def reader():
     reader = reports.ReportReader()
     yield reader
     reader.close()
+
+
+@pytest.mark.parametrize(("make", "active"), [row[1:] for row in ACTIVE], ids=[row[0] for row in ACTIVE])
+def test_active_content_is_found_wherever_it_hides(make, active):
+    reading = read_pdf(make())
+    assert reading.active == active
+    assert "Issued by SGS" in reading.text and reading.unreadable == ""  # the lab is named all the same
 
 
 # (id, the report, why it is not read)
