@@ -1,12 +1,14 @@
 """Hostile attachments built on demand, for the tests and the benchmarks (as testing.py's servers are):
-PDF reports made to cost a reader minutes or gigabytes, and reports carrying active content."""
+pictures and PDF reports made to cost a reader minutes or gigabytes, and reports carrying active content."""
 
 from __future__ import annotations
 
+import functools
 import io
 import zlib
 from collections.abc import Callable
 
+from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import NameObject
@@ -65,6 +67,14 @@ def one_page(contents: bytes, *, catalog: bytes = b"", resources: bytes = b"",
         4: stream(b"", contents),
         **(more or {}),
     }, packed)
+
+
+@functools.cache
+def huge_picture(fmt: str, mode: str = "RGB", **options) -> bytes:
+    """9000 x 9000 pixels in a few hundred kB: 324 MB once decoded into Pillow's RGB."""
+    out = io.BytesIO()
+    Image.new(mode, (9000, 9000), 90).save(out, fmt, **options)
+    return out.getvalue()
 
 
 # --- PDFs built to be slow -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from PIL import Image
 
 from rma_mailbot import extract
 from rma_mailbot.demo import sample_report
+from rma_mailbot.hostile import huge_picture
 from rma_mailbot.models import ClaimKind, Evidence, LabSource, MailClass, ParsedMail, Part
 from rma_mailbot.parse import part_of
 from rma_mailbot.pdf import read_pdf
@@ -255,6 +256,26 @@ def test_decompression_bomb_is_not_a_photo():
     buffer = io.BytesIO()
     Image.new("1", (12_000, 11_000)).save(buffer, "PNG")
     assert decode_photo(buffer.getvalue()) is None
+
+
+# (id, the picture, whether it counts): formats without a reduced decode are decoded whole only up to
+# MAX_FULL_DECODE_PIXELS; a PNG is checked chunk by chunk instead, at any size.
+LARGE = [
+    ("png_9000x9000", lambda: huge_picture("PNG"), True),
+    ("png_9000x9000_truncated", lambda: huge_picture("PNG")[: len(huge_picture("PNG")) * 2 // 3], False),
+    ("png_without_its_end", lambda: PNG[:-12], False),
+    ("png_with_a_broken_chunk", lambda: PNG[:100] + bytes([PNG[100] ^ 0xFF]) + PNG[101:], False),
+    ("webp_9000x9000", lambda: huge_picture("WEBP", lossless=True), False),
+    ("tiff_9000x9000", lambda: huge_picture("TIFF", compression="tiff_deflate"), False),
+    ("gif_9000x9000", lambda: huge_picture("GIF", "P"), False),
+    ("webp_of_a_phone", lambda: _image("WEBP", (600, 400)), True),
+    ("jpeg_9000x9000", lambda: huge_picture("JPEG"), True),
+]
+
+
+@pytest.mark.parametrize(("make", "counts"), [row[1:] for row in LARGE], ids=[row[0] for row in LARGE])
+def test_large_pictures_are_checked_without_decoding_them_whole(make, counts):
+    assert (decode_photo(make()) is not None) is counts
 
 
 def test_facts_from_a_full_claim_mail():
