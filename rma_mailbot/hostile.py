@@ -77,6 +77,11 @@ def huge_picture(fmt: str, mode: str = "RGB", **options) -> bytes:
     return out.getvalue()
 
 
+def nested_quotes(depth: int = 20_000) -> str:
+    """340 kB of HTML that html2text made 400 million characters of."""
+    return "<blockquote>quote" * depth
+
+
 # --- PDFs built to be slow -----------------------------------------------------------------------
 
 def shared_stream_report(pages: int = 20, operators: int = 660_000) -> bytes:
