@@ -10,6 +10,9 @@ Run with `bash bench/run` (it installs what it needs); `bash bench/run --help` f
   SMTP server; the floor is a bare IDLE client seeing EXISTS.
 - relay: for scale, how long a bare smtplib loop takes to hand the mails the bot sent (replies, and
   warehouse mails carrying the customers' photos) to a fresh SMTP server of the same kind.
+- hostile: `rma-mailbot poll` over one of each hostile mail of issue 12 (HTML of 20,000 nested quotes,
+  a 9000 x 9000 PNG, twenty PDFs whose pages draw one huge stream, a PDF built to take minutes of CPU,
+  PDFs with JavaScript and an embedded file) and normal mails behind them: peak RSS and time.
 
 The SMTP server is Postfix's smtp-sink (C, like the MTA a desk relays through; `bench/run` unpacks it
 from Debian's postfix package into bench/.tools, installing nothing), so that the relay does not
@@ -50,6 +53,14 @@ import imapclient
 import tomli_w
 from PIL import Image
 
+from rma_mailbot.hostile import (
+    embedded_file_report,
+    form_heavy_report,
+    huge_picture,
+    javascript_report,
+    nested_quotes,
+    shared_stream_report,
+)
 from rma_mailbot.testing import dovecot, free_port, smtp_recorder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +138,41 @@ def mails(size: int, seed: int, start: int):
             message["Subject"] = f"{order} incomplete"
             message.set_content(f"Hi, 5 pcs of LM2596S are missing from my order {order}.\n")
         yield message.as_bytes()
+
+
+def hostile_mails(start: int) -> list[tuple[str, bytes]]:
+    """(what it is, the mail): one of each hostile mail, from customers start, start + 1, ..."""
+    def claim(n: int, subject: str, body: str, *files: tuple[bytes, str, str, str], body_type: str = "plain") -> bytes:
+        customer, order = f"c{start + n}@example.org", f"SO-{700000 + start + n}"
+        message = EmailMessage()
+        message["From"] = f"Customer {start + n} <{customer}>"
+        message["To"] = "support@example.com"
+        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        message["Message-ID"] = f"<hostile{start + n}@example.org>"
+        message["Subject"] = subject.format(order=order)
+        message.set_content(body.format(order=order), subtype=body_type)
+        for data, maintype, subtype, name in files:
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        return message.as_bytes()
+
+    missing = ("We received all 2 boxes of order {order} and fully emptied each box, but 3 pcs of LM2596S are "
+               "missing. Photos attached.")
+    defective = "The LM2596S modules of order {order} are defective; the lab's report is attached."
+    pdf = ("application", "pdf", "report.pdf")
+    shared = shared_stream_report()
+    return [
+        ("HTML of 20,000 nested quotes", claim(0, "Missing items in {order}", f"<p>{missing}</p>{nested_quotes()}",
+                                                body_type="html")),
+        ("a 9000 x 9000 PNG", claim(1, "Missing items in {order}", missing,
+                                    (huge_picture("PNG"), "image", "png", "parcel.png"))),
+        ("20 PDFs whose 20 pages each draw one 4 MB stream", claim(
+            2, "Defective parts {order}", defective, *((shared + b"%% copy %d\n" % n, *pdf) for n in range(20)))),
+        ("a PDF drawing one heavy form 100 times", claim(3, "Defective parts {order}", defective,
+                                                          (form_heavy_report(), *pdf))),
+        ("a PDF with JavaScript", claim(4, "Defective parts {order}", defective, (javascript_report(), *pdf))),
+        ("a PDF with an embedded file", claim(5, "Defective parts {order}", defective,
+                                              (embedded_file_report(), *pdf))),
+    ]
 
 
 # --- running things --------------------------------------------------------------------------------
@@ -308,6 +354,24 @@ def throughput(server, size: int, seed: int, start: int, relay: str) -> dict:
             "floor_cpu_s": round(floor_cpu, 1), "bot_cpu_s": round(bot_cpu, 1)}
 
 
+def hostile(server, normal: int, seed: int, start: int, relay: str) -> dict:
+    """A poll over one of each hostile mail and ``normal`` mails behind them: every customer is answered
+    (the hostile claims wait for staff), within the memory target."""
+    made = hostile_mails(start)
+    raws = [raw for _, raw in made] + list(mails(normal, seed, start + len(made)))
+    user, password = server.add_user()
+    total = append(server.port, user, password, raws)
+    with tempfile.TemporaryDirectory(prefix="rma-bench-") as work, smtp_server(relay) as (port, accepted):
+        config = write_workspace(Path(work), server, user, password, port, orders(len(raws), start))
+        bot_s, bot_rss, bot_cpu = timed(["-m", "rma_mailbot", "--config", str(config), "poll"], quiet=True)
+        sent = accepted()
+    customers = {tos[0] for _, tos, _ in sent if tos[0] != "warehouse@example.com"}
+    if len(customers) != len(raws):
+        raise RuntimeError(f"only {len(customers)} of {len(raws)} customers were answered")
+    return {"hostile": [what for what, _ in made], "normal": normal, "megabytes": round(total / 1e6, 1),
+            "bot_s": round(bot_s, 2), "bot_rss_mb": round(bot_rss), "bot_cpu_s": round(bot_cpu, 1)}
+
+
 def latency(server, rounds: int, seed: int) -> dict:
     """Milliseconds from APPEND to the reply at the SMTP server, against a bare IDLE client's EXISTS."""
     book = orders(rounds * 10, 900_000)
@@ -397,6 +461,11 @@ def report(results: dict) -> str:
                      f"{row['ratio']:>5}  {row['bot_mails_per_s']:>11}  {row['floor_rss_mb']:>12}  "
                      f"{row['bot_rss_mb']:>10}  {row['sent_megabytes']:>6}  {row['relay_s']:>7}  "
                      f"{row['ratio_with_relay']:>17}  {row['floor_cpu_s']:>11}  {row['bot_cpu_s']:>9}")
+    if "hostile" in results:
+        row = results["hostile"]
+        lines += ["", f"hostile: {len(row['hostile'])} hostile mails ({'; '.join(row['hostile'])}) and "
+                      f"{row['normal']} normal, {row['megabytes']} MB: bot {row['bot_s']} s, peak RSS "
+                      f"{row['bot_rss_mb']} MB (bot and its workers), {row['bot_cpu_s']} CPU s"]
     for name, check in results["verdicts"].items():
         lines.append(f"{'PASS' if check['pass'] else 'MISS'}  {name}: {check['detail']}")
     if "latency" in results:
@@ -411,13 +480,13 @@ def report(results: dict) -> str:
 
 def verdicts(results: dict, headline: int) -> dict:
     rows = {r["mails"]: r for r in results["throughput"]}
-    main = rows.get(headline) or list(rows.values())[-1]
-    out = {
-        "ratio": {"pass": main["ratio"] <= TARGET_RATIO,
-                  "detail": f"bot/floor {main['ratio']} at {main['mails']} mails (target <= {TARGET_RATIO})"},
-        "memory": {"pass": max(r["bot_rss_mb"] for r in rows.values()) < TARGET_RSS_MB,
-                   "detail": f"peak RSS {max(r['bot_rss_mb'] for r in rows.values())} MB (target < {TARGET_RSS_MB})"},
-    }
+    out = {}
+    if rows:  # none when only the hostile run or the latency run was asked for
+        main = rows.get(headline) or list(rows.values())[-1]
+        out["ratio"] = {"pass": main["ratio"] <= TARGET_RATIO,
+                        "detail": f"bot/floor {main['ratio']} at {main['mails']} mails (target <= {TARGET_RATIO})"}
+        peak = max(r["bot_rss_mb"] for r in rows.values())
+        out["memory"] = {"pass": peak < TARGET_RSS_MB, "detail": f"peak RSS {peak} MB (target < {TARGET_RSS_MB})"}
     sizes = sorted(rows)
     if len(sizes) > 1:
         small, large = rows[sizes[0]], rows[sizes[-1]]
@@ -426,6 +495,10 @@ def verdicts(results: dict, headline: int) -> dict:
                          "detail": f"time per mail x{per_mail:.2f} and RSS x"
                                    f"{large['bot_rss_mb'] / small['bot_rss_mb']:.2f} from {sizes[0]} to {sizes[-1]} "
                                    "mails (linear or better: time per mail and RSS stay flat)"}
+    if "hostile" in results:
+        peak = results["hostile"]["bot_rss_mb"]
+        out["hostile_memory"] = {"pass": peak < TARGET_RSS_MB,
+                                 "detail": f"peak RSS {peak} MB over the hostile mails (target < {TARGET_RSS_MB})"}
     if "latency" in results:
         lat = results["latency"]
         over = lat["bot_median_ms"] - lat["floor_median_ms"]
@@ -439,6 +512,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,2000,8000", help="backlog sizes (default: 500,2000,8000)")
     parser.add_argument("--headline", type=int, default=2000, help="the size the ratio target is judged at")
     parser.add_argument("--latency", type=int, default=30, help="mails for the latency run (0: skip)")
+    parser.add_argument("--hostile", type=int, default=20,
+                        help="normal mails behind the hostile ones in the hostile run (-1: skip it)")
     parser.add_argument("--seed", type=int, default=7, help="the backlog's random seed")
     parser.add_argument("--relay", choices=["postfix", "aiosmtpd"], default="postfix",
                         help="the SMTP server the bot sends to in the backlog runs (default: Postfix's smtp-sink)")
@@ -456,6 +531,9 @@ def main() -> None:
             print(f"backlog of {size} mails ...", file=sys.stderr, flush=True)
             results["throughput"].append(throughput(server, size, args.seed, start, args.relay))
             start += size
+        if args.hostile >= 0:
+            print(f"hostile mails and {args.hostile} normal ones ...", file=sys.stderr, flush=True)
+            results["hostile"] = hostile(server, args.hostile, args.seed, start, args.relay)
         if args.latency:
             print(f"latency over {args.latency} mails ...", file=sys.stderr, flush=True)
             results["latency"] = latency(server, args.latency, args.seed)

@@ -51,3 +51,7 @@ class ParseError(MailbotError):
 
 class ClaimNotFound(MailbotError):
     """No claim has the id or reference asked for."""
+
+
+class ReportUnreadable(MailbotError):
+    """A PDF report's text cannot be read within our limits; staff read it instead."""

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
-import io
 import re
 
-from pypdf import PdfReader
-
-from rma_mailbot.models import ClaimFacts, ClaimKind, Evidence, LabSource, ParsedMail, Report, Statement
+from rma_mailbot.models import (
+    ClaimFacts,
+    ClaimKind,
+    Evidence,
+    LabSource,
+    ParsedMail,
+    Part,
+    PdfReading,
+    Report,
+    Statement,
+)
 from rma_mailbot.phrases import (
     CLAUSE_BREAK,
     DANGLING_NEGATION,
@@ -38,8 +46,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         statements.append(Statement(Evidence.MISSING_QUANTITIES, sentence))
     photos, reports = [], []
     for part in mail.parts:
-        if part.payload.startswith(b"%PDF-"):
-            reports.append(read_report(part.payload, part.filename, mail.text, labs))
+        if part.is_pdf:
+            reports.append(read_report(part, mail.text, labs))
         elif part.photo is not None:
             photos.append(part.photo)
     return ClaimFacts(
@@ -127,18 +135,8 @@ def _missing_parts(said: list[str]):
     yield from seen.items()
 
 
-MAX_REPORT_PAGES = 20
-
-
-def pdf_text(payload: bytes) -> str:
-    """The text of a PDF's first pages; "" when it has none or cannot be read."""
-    try:
-        reader = PdfReader(io.BytesIO(payload))
-        if reader.is_encrypted:
-            reader.decrypt("")
-        return "\n".join(page.extract_text() or "" for page in reader.pages[:MAX_REPORT_PAGES])
-    except Exception:  # noqa: BLE001 - a hostile or broken PDF is simply not a readable report
-        return ""
+# A PDF part that was never read (the pipeline reads every customer's, reports.with_readings) is no evidence.
+NOT_READ = PdfReading(unreadable="never read")
 
 
 def find_lab(text: str, labs: tuple[str, ...]) -> str:
@@ -151,11 +149,13 @@ def find_lab(text: str, labs: tuple[str, ...]) -> str:
     return ""
 
 
-def read_report(payload: bytes, filename: str, mail_text: str, labs: tuple[str, ...]) -> Report:
-    """A quality report and the lab behind it: the PDF's text counts; a filename or the mail is weaker."""
-    digest = hashlib.sha256(payload).hexdigest()
-    for source, text in ((LabSource.PDF_TEXT, pdf_text(payload)), (LabSource.FILENAME, filename),
+def read_report(part: Part, mail_text: str, labs: tuple[str, ...]) -> Report:
+    """A quality report and the lab behind it: the PDF's text counts; a filename or the mail is weaker.
+    What reading it found besides (active content, or why it could not be read) goes with it."""
+    reading = part.pdf or NOT_READ
+    found = Report(hashlib.sha256(part.payload).hexdigest(), active=reading.active, unreadable=reading.unreadable)
+    for source, text in ((LabSource.PDF_TEXT, reading.text), (LabSource.FILENAME, part.filename),
                          (LabSource.MAIL_TEXT, mail_text)):
         if lab := find_lab(text.replace("_", " "), labs):
-            return Report(digest, lab, source)
-    return Report(digest)
+            return dataclasses.replace(found, lab=lab, found_in=source)
+    return found

@@ -43,6 +43,8 @@ class Reason(StrEnum):
     WARRANTY_EXPIRED = "warranty_expired"
     REPORT_REQUIRED = "report_required"
     REPORT_LAB_UNRECOGNIZED = "report_lab_unrecognized"
+    REPORT_ACTIVE_CONTENT = "report_active_content"
+    REPORT_UNREADABLE = "report_unreadable"
     SENSITIVE_PARTS_OPENED = "sensitive_parts_opened"
     SENDER_NOT_ORDER_OWNER = "sender_not_order_owner"
     ORDER_UNKNOWN = "order_unknown"
@@ -122,6 +124,20 @@ class Part:
     sniffed: str = ""  # the type the bytes really have ("" when unrecognised)
     inside: str = ""  # the container it was unpacked from, e.g. "winmail.dat"
     photo: Photo | None = None  # set when the bytes decode as a picture of useful size (parse.part_of)
+    pdf: PdfReading | None = None  # a customer's PDF, once read (reports.with_readings)
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.payload.startswith(b"%PDF-")
+
+
+@dataclass(frozen=True)
+class PdfReading:
+    """What reading a PDF found: its text, what active content it carries, or why it could not be read."""
+
+    text: str = ""
+    active: tuple[str, ...] = ()  # e.g. "JavaScript (OpenAction)", "embedded files"; as staff read them
+    unreadable: str = ""  # why its text could not be read (past our limits, broken, encrypted); "" when read
 
 
 @dataclass(frozen=True)
@@ -184,11 +200,18 @@ class LabSource(StrEnum):
 
 @dataclass(frozen=True)
 class Report:
-    """A PDF attached as a quality report, and the recognised lab it names, if any."""
+    """A PDF attached as a quality report, and the recognised lab it names, if any. One with active content,
+    or one that could not be read, is never evidence for an automatic decision."""
 
     sha256: str
     lab: str = ""
     found_in: LabSource = LabSource.NONE
+    active: tuple[str, ...] = ()  # PdfReading.active
+    unreadable: str = ""  # PdfReading.unreadable
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.active or self.unreadable)
 
 
 @dataclass(frozen=True)

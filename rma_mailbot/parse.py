@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import collections
 import email.policy
 import email.utils
 import logging
@@ -33,6 +34,13 @@ _reply_parser = EmailReplyParser(languages=REPLY_LANGUAGES)
 # A claim is a few paragraphs; only this much of a body is read for the customer's words, so that a
 # megabyte of text (the corpus has such mails) costs no more than a long letter.
 MAX_TEXT_CHARS = 20_000
+# Markup runs to many times the text it carries (Outlook sends some 50 kB of styles with one line), but
+# only this much of an HTML body is converted: the text cap applied after converting bounds nothing.
+MAX_HTML_CHARS = 25 * MAX_TEXT_CHARS
+# html2text repeats the marker of every enclosing quote and list on each line, so its cost grows with the
+# square of the nesting; deeper levels are read as this one (a long thread quotes a few dozen levels at most).
+MAX_NESTING = 20
+_NESTING_GROUPS = {"blockquote": "quote", "ul": "list", "ol": "list"}
 HEAD_BYTES = 1_000_000
 MAX_REFERENCES = 40
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
@@ -220,14 +228,37 @@ def _text(mail) -> str:
     plain = "\n\n".join(p for p in mail.text_plain if p.strip())
     if plain:
         return plain.replace("\r\n", "\n")
-    html = "\n".join(mail.text_html)
+    html = "\n".join(mail.text_html)[:MAX_HTML_CHARS]
     if not html.strip():
         return ""
-    converter = html2text.HTML2Text()
-    converter.ignore_images = True
-    converter.ignore_links = True
-    converter.body_width = 0
-    return converter.handle(html).strip()
+    return _FlatHTML2Text().handle(html).strip()
+
+
+class _FlatHTML2Text(html2text.HTML2Text):
+    """html2text with quotes and lists nested at most MAX_NESTING deep: the tags of deeper levels are
+    passed over, their text is kept."""
+
+    def __init__(self):
+        super().__init__(bodywidth=0)
+        self.ignore_images = True
+        self.ignore_links = True
+        self._open = collections.Counter()  # per nesting group: levels open, passed over ones included
+
+    def handle_starttag(self, tag, attrs):
+        group = _NESTING_GROUPS.get(tag)
+        if group is not None:
+            self._open[group] += 1
+            if self._open[group] > MAX_NESTING:
+                return
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        group = _NESTING_GROUPS.get(tag)
+        if group is not None and self._open[group]:
+            self._open[group] -= 1
+            if self._open[group] >= MAX_NESTING:
+                return
+        super().handle_endtag(tag)
 
 
 def sniff(data: bytes) -> str:

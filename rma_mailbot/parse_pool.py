@@ -2,7 +2,8 @@
 
 parse() is pure, so it can run anywhere. A process of its own also keeps a mail that crashes a decoder
 (a hostile HEIC or TNEF) from taking the bot down: that mail comes back as a ParseError and is
-quarantined, and the pool is started again for the others.
+quarantined, and the pool is started again for the others. A customer's PDFs are read here too, by the
+report reader's process (reports.py), wherever the mail itself was parsed.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from rma_mailbot.errors import ParseError
 from rma_mailbot.models import ParsedMail
 from rma_mailbot.parse import parse
+from rma_mailbot.reports import ReportReader, with_readings
+from rma_mailbot.workers import worker_start
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +46,6 @@ def parse_or_error(raw: bytes, options: dict) -> Parsed:
         return ParseError(f"parsing failed: {type(exc).__name__}: {exc}")
 
 
-def _worker_start() -> None:
-    # Ctrl-C and systemd's SIGTERM reach the whole process group: the parent decides when workers end.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # A worker holds both ends of its task pipe, so a killed parent never gives it EOF: watch the parent.
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-
-
-def _exit_with(parent) -> None:
-    parent.join()
-    os._exit(0)
-
-
 class ParsePool:
     """Parses batches of raw mails, in order; started on first use, so commands that parse nothing never
     pay for it. ``worker`` is the function the processes run (tests give one that crashes)."""
@@ -69,9 +55,15 @@ class ParsePool:
         self._options = options
         self._worker = worker
         self._executor: ProcessPoolExecutor | None = None
+        self._reports = ReportReader()
 
     def parse_all(self, raws: list[bytes]) -> Iterator[Parsed]:
-        """Each mail's ParsedMail or ParseError, in the order given, as soon as it is ready."""
+        """Each mail's ParsedMail, its customer's PDFs read, or ParseError; in the order given, as soon as
+        it is ready."""
+        for parsed in self._parsed(raws):
+            yield parsed if isinstance(parsed, ParseError) else with_readings(parsed, self._reports.read)
+
+    def _parsed(self, raws: list[bytes]) -> Iterator[Parsed]:
         if self._processes < 1 or len(raws) < MIN_BATCH:
             yield from (self._worker(raw, self._options) for raw in raws)
             return
@@ -84,7 +76,7 @@ class ParsePool:
                 yield futures.popleft().result()
             except BrokenProcessPool:
                 # Every mail still pending failed with the worker: parse them one by one to find the culprit.
-                self.close()
+                self._stop_workers()
                 yield from (self._alone(raw) for raw in raws[n:])
                 return
 
@@ -92,7 +84,7 @@ class ParsePool:
         try:
             return self._pool().submit(self._worker, raw, self._options).result()
         except BrokenProcessPool:
-            self.close()
+            self._stop_workers()
             log.error("a parser process died on a %d-byte message; it is quarantined", len(raw))
             return ParseError("the parser process died on this message (a decoder crashed on an attachment)")
 
@@ -100,10 +92,14 @@ class ParsePool:
         if self._executor is None:
             # spawn, not fork: the parent has threads (delivery, IDLE) and an open database.
             self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_worker_start)
+                                                 initializer=worker_start)
         return self._executor
 
     def close(self) -> None:
+        self._reports.close()
+        self._stop_workers()
+
+    def _stop_workers(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

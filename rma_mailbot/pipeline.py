@@ -35,7 +35,6 @@ from rma_mailbot.models import (
 )
 from rma_mailbot.outbox import DeliveryReport, deliver_pending
 from rma_mailbot.parse import strip_own_words
-from rma_mailbot.parse_pool import parse_or_error
 from rma_mailbot.read_ahead import ReadAhead
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
@@ -173,7 +172,7 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime,
     if rt.store.location_known(mail.ref):
         return "duplicates", None
     if parsed is None:
-        parsed = parse_or_error(mail.raw, rt.parse_options())
+        parsed = next(rt.parser.parse_all([mail.raw]))
     if isinstance(parsed, ParseError):
         return _quarantine(rt, mail, str(parsed), now)
     if parsed.message_id and rt.store.is_our_reply(parsed.message_id):
@@ -391,14 +390,24 @@ def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_i
 
 
 def reprocess(rt: Runtime, message_row: int, now: dt.datetime) -> tuple[str, int | None]:
-    """Take a quarantined message in again (after a fix), as if it had just arrived; one transaction."""
+    """Take a quarantined message in again (after a fix), as if it had just arrived; one transaction,
+    the message parsed before it (reading its reports may take seconds)."""
+    raw = rt.store.blobs.path(_quarantined(rt, message_row)["raw_path"]).read_bytes()
+    parsed = next(rt.parser.parse_all([raw]))
     with rt.store.transaction():
-        if rt.store.message(message_row)["mail_class"] != MailClass.QUARANTINED:
-            raise ClaimNotFound(f"message {message_row} is not in quarantine")
+        _quarantined(rt, message_row)  # still: another process may have taken it in meanwhile
         ref, row = rt.store.forget_message(message_row)
-        raw = rt.store.blobs.path(row["raw_path"]).read_bytes()
         received = dt.datetime.fromisoformat(row["received_at"])
-        outcome = ingest(rt, IncomingMail(ref or SourceRef("reprocessed", 0, str(message_row)), raw, received), now)
+        outcome = ingest(rt, IncomingMail(ref or SourceRef("reprocessed", 0, str(message_row)), raw, received), now,
+                         parsed)
         rt.store.add_event(outcome[1], "reprocessed", {"message": message_row, "outcome": outcome[0],
                                                        "was": row["class_reason"]}, now)
     return outcome
+
+
+def _quarantined(rt: Runtime, message_row: int) -> dict:
+    """The stored message; ClaimNotFound unless it is in quarantine."""
+    row = rt.store.message(message_row)
+    if row["mail_class"] != MailClass.QUARANTINED:
+        raise ClaimNotFound(f"message {message_row} is not in quarantine")
+    return row

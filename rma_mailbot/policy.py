@@ -26,6 +26,7 @@ from rma_mailbot.models import (
     Outcome,
     Reason,
     ReplyKind,
+    Report,
 )
 
 # The sentence of return-policy.txt each reason rests on; replies quote these.
@@ -45,6 +46,9 @@ CLAUSES: dict[Reason, str] = {
     "quality report from a third-party organization recognized by our company is required.",
     Reason.REPORT_LAB_UNRECOGNIZED: "The quality report must come from a third-party organization recognized by "
     "our company.",
+    Reason.REPORT_ACTIVE_CONTENT: "A quality report that carries scripts, actions or embedded files is checked by "
+    "our team in person.",
+    Reason.REPORT_UNREADABLE: "A quality report we cannot read automatically is checked by our team in person.",
     Reason.SENSITIVE_PARTS_OPENED: "ESD or moisture-sensitive products should not be opened except under "
     "controlled conditions.",
     Reason.SENDER_NOT_ORDER_OWNER: "We can only act on a claim sent from the email address on the order.",
@@ -272,6 +276,9 @@ def quality_report(case: Case) -> list[Check]:
     if not reports:
         return [Check(Reason.REPORT_REQUIRED, Outcome.MISSING, "no PDF quality report attached",
                       needs=Evidence.QUALITY_REPORT)]
+    if flagged := [r for r in reports if r.flagged]:
+        # Whatever lab it names, such a report is no evidence for an automatic decision: staff look at it.
+        return [_not_evidence(r) for r in flagged]
     strong = [r for r in reports if r.found_in is LabSource.PDF_TEXT]
     if strong:
         report = strong[0]
@@ -288,6 +295,14 @@ def quality_report(case: Case) -> list[Check]:
     names = ", ".join(f"attachment {r.sha256[:12]}" for r in reports)
     return [Check(Reason.REPORT_LAB_UNRECOGNIZED, Outcome.MISSING, f"{names}: no recognised lab named",
                   needs=Evidence.QUALITY_REPORT)]
+
+
+def _not_evidence(report: Report) -> Check:
+    if report.active:
+        return Check(Reason.REPORT_ACTIVE_CONTENT, Outcome.REVIEW, f"report {report.sha256[:12]}: PDF has "
+                     f"{', '.join(report.active)}; not taken as evidence")
+    return Check(Reason.REPORT_UNREADABLE, Outcome.REVIEW, f"report {report.sha256[:12]}: PDF unreadable "
+                 f"({report.unreadable}); not taken as evidence")
 
 
 CLAUSES_BY_KIND: dict[ClaimKind, tuple[Clause, ...]] = {

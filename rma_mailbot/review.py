@@ -70,7 +70,7 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
     for claim in waiting.values():
         facts = json.loads(claim["facts"] or "{}")
         reports = facts.get("reports", [])
-        labs = [f"{r['lab']} ({r['found_in']})" for r in reports if r.get("lab")]
+        labs = [_report_label(r) for r in reports if r.get("lab") or r.get("active") or r.get("unreadable")]
         created = dt.datetime.fromisoformat(claim["created_at"])
         reasons = json.loads(claim["reasons"] or "[]")
         rows.append({
@@ -85,3 +85,12 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
             failure = bounced[claim["id"]]
             rows[-1]["why"] = f"reply to {failure['to_addr']} failed: {failure['last_error']}"
     return sorted(rows, key=lambda r: r["created_at"])
+
+
+def _report_label(report: dict) -> str:
+    """A report as the queue names it: why it is no evidence, or its lab and where the lab was named."""
+    if report.get("active"):
+        return "active content: " + ", ".join(report["active"])
+    if report.get("unreadable"):
+        return "unreadable: " + report["unreadable"]
+    return f"{report['lab']} ({report['found_in']})"

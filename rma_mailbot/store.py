@@ -563,8 +563,8 @@ def facts_from_dict(data: dict) -> ClaimFacts:
         kind_sentence=data.get("kind_sentence", ""),
         statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"]) for s in data.get("statements", [])),
         photos=tuple(Photo(**p) for p in data.get("photos", [])),
-        reports=tuple(Report(r["sha256"], r.get("lab", ""), LabSource(r.get("found_in", LabSource.NONE)))
-                      for r in data.get("reports", [])),
+        reports=tuple(Report(r["sha256"], r.get("lab", ""), LabSource(r.get("found_in", LabSource.NONE)),
+                             tuple(r.get("active", ())), r.get("unreadable", "")) for r in data.get("reports", [])),
         missing_parts=tuple((part, int(qty)) for part, qty in data.get("missing_parts", [])),
         opened_sensitive=data.get("opened_sensitive", ""),
     )

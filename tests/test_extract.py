@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import random
@@ -12,8 +13,10 @@ from PIL import Image
 
 from rma_mailbot import extract
 from rma_mailbot.demo import sample_report
+from rma_mailbot.hostile import huge_picture
 from rma_mailbot.models import ClaimKind, Evidence, LabSource, MailClass, ParsedMail, Part
 from rma_mailbot.parse import part_of
+from rma_mailbot.pdf import read_pdf
 from rma_mailbot.pictures import decode_photo
 
 ORDER_PATTERN = re.compile(r"\bSO-?\d{6}\b", re.IGNORECASE)  # policy.order_number_pattern in config.example.toml
@@ -255,6 +258,26 @@ def test_decompression_bomb_is_not_a_photo():
     assert decode_photo(buffer.getvalue()) is None
 
 
+# (id, the picture, whether it counts): formats without a reduced decode are decoded whole only up to
+# MAX_FULL_DECODE_PIXELS; a PNG is checked chunk by chunk instead, at any size.
+LARGE = [
+    ("png_9000x9000", lambda: huge_picture("PNG"), True),
+    ("png_9000x9000_truncated", lambda: huge_picture("PNG")[: len(huge_picture("PNG")) * 2 // 3], False),
+    ("png_without_its_end", lambda: PNG[:-12], False),
+    ("png_with_a_broken_chunk", lambda: PNG[:100] + bytes([PNG[100] ^ 0xFF]) + PNG[101:], False),
+    ("webp_9000x9000", lambda: huge_picture("WEBP", lossless=True), False),
+    ("tiff_9000x9000", lambda: huge_picture("TIFF", compression="tiff_deflate"), False),
+    ("gif_9000x9000", lambda: huge_picture("GIF", "P"), False),
+    ("webp_of_a_phone", lambda: _image("WEBP", (600, 400)), True),
+    ("jpeg_9000x9000", lambda: huge_picture("JPEG"), True),
+]
+
+
+@pytest.mark.parametrize(("make", "counts"), [row[1:] for row in LARGE], ids=[row[0] for row in LARGE])
+def test_large_pictures_are_checked_without_decoding_them_whole(make, counts):
+    assert (decode_photo(make()) is not None) is counts
+
+
 def test_facts_from_a_full_claim_mail():
     text = ("Hello,\nfor order so-104233 we received all 3 boxes and emptied every box.\n"
             "3 pcs of LM2596S are missing.\nRegards, Jane")
@@ -289,8 +312,17 @@ REPORTS = [
                          ids=[row[0] for row in REPORTS])
 def test_quality_report_lab(lines, filename, text, lab, found_in):
     payload = sample_report(*lines) if lines is not None else PDF
-    result = extract.extract(mail(text or "Report attached.", "", (part_of("application/pdf", payload, filename),)),
-                             ORDER_PATTERN, LABS)
+    part = dataclasses.replace(part_of("application/pdf", payload, filename), pdf=read_pdf(payload))
+    result = extract.extract(mail(text or "Report attached.", "", (part,)), ORDER_PATTERN, LABS)
     (report,) = result.reports
     assert (report.lab, report.found_in) == (lab, found_in)
     assert report.sha256 == hashlib.sha256(payload).hexdigest()
+    assert bool(report.unreadable) is (lines is None) and report.active == ()
+
+
+def test_a_pdf_never_read_is_no_evidence():
+    payload = sample_report("Issued by SGS Taiwan Ltd.")
+    result = extract.extract(mail("Report attached.", "", (part_of("application/pdf", payload, "r.pdf"),)),
+                             ORDER_PATTERN, LABS)
+    (report,) = result.reports
+    assert (report.lab, report.unreadable) == ("", "never read")

@@ -6,6 +6,7 @@ import base64
 import io
 from email.message import EmailMessage
 
+import html2text
 import pytest
 from PIL import Image
 
@@ -186,6 +187,48 @@ def test_html_only_mail_becomes_text(html, present, absent):
     for text in absent:
         assert text not in mail.text
         assert text not in mail.full_text
+
+
+CLAIM = "3 pcs of LM2596S are missing from SO104233."
+DEEP = 20_000
+
+# (id, the HTML body: the claim, then markup nested DEEP levels or huge)
+HOSTILE_HTML = [
+    ("nested_quotes", f"<p>{CLAIM}</p>" + "<blockquote>quote" * DEEP),
+    ("nested_quotes_closed", f"<p>{CLAIM}</p>" + "<blockquote><p>q</p>" * DEEP + "</blockquote>" * DEEP),
+    ("nested_lists", f"<p>{CLAIM}</p>" + "<ul><li>item" * DEEP),
+    ("nested_numbered_lists", f"<p>{CLAIM}</p>" + "<ol><li><p>item</p>" * DEEP),
+    ("quotes_in_lists", f"<p>{CLAIM}</p>" + "<ul><li><blockquote>x" * DEEP),
+    ("five_megabytes_of_paragraphs", f"<p>{CLAIM}</p>" + "<p>more words here</p>" * 250_000),
+]
+
+
+@pytest.mark.parametrize("html", [row[1] for row in HOSTILE_HTML], ids=[row[0] for row in HOSTILE_HTML])
+def test_hostile_html_converts_at_the_cost_of_a_long_letter(html):
+    message = customer_mail()
+    message.set_content(html, subtype="html")
+    mail = parsed(message)
+    assert CLAIM in mail.text
+    # html2text repeats each level's marker on every line: 20,000 levels made 400 million characters.
+    assert len(mail.full_text) < 8 * parse.MAX_HTML_CHARS
+
+
+def test_nesting_within_the_bound_converts_as_html2text_does():
+    html = ("<p>new words</p><blockquote><p>older</p><blockquote><p>oldest</p>"
+            "<ul><li>one<ul><li>two</li></ul></li></ul></blockquote></blockquote>")
+    message = customer_mail()
+    message.set_content(html, subtype="html")
+    plain = html2text.HTML2Text(bodywidth=0)
+    plain.ignore_images = plain.ignore_links = True
+    assert parsed(message).full_text == plain.handle(html).strip()
+
+
+def test_text_nested_past_the_bound_is_kept_at_the_deepest_level():
+    message = customer_mail()
+    message.set_content("<blockquote>" * 50 + "<p>deep words</p>" + "</blockquote>" * 50 + "<p>after</p>",
+                        subtype="html")
+    lines = parsed(message).full_text.splitlines()
+    assert "> " * parse.MAX_NESTING + "deep words" in lines and lines[-1] == "after"
 
 
 def test_plain_part_preferred_over_html():

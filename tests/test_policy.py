@@ -77,6 +77,11 @@ def day(n: int, start: dt.date = DELIVERED) -> dt.date:
     return start + dt.timedelta(days=n)
 
 
+APPROVE_REPORTS = dataclasses.replace(RULES, recognised_report=AutoAction.APPROVE)
+SCRIPTED = Report("5c" * 32, "SGS", LabSource.PDF_TEXT, active=("JavaScript (OpenAction)",))
+UNREADABLE = Report("0d" * 32, "SGS", LabSource.FILENAME, unreadable="pages drawing more than 2 MB of content")
+
+
 # (id, facts, order, sender, rules, on, state, reply, missing, reasons)
 ROWS = [
     ("no_order_no_kind", claim(order_number=""), None, CUSTOMER, RULES, day(1),
@@ -196,6 +201,21 @@ ROWS = [
     ("quality_recognised_report_approved_by_config", claim(ClaimKind.QUALITY, reports=["cd" * 32]), order(),
      CUSTOMER, dataclasses.replace(RULES, recognised_report=AutoAction.APPROVE), day(10), ClaimState.APPROVED,
      ReplyKind.RMA_CONFIRMED, (), (Reason.REPORT_REQUIRED,)),
+    # A report with active content, or one that could not be read, is no evidence, whatever lab it names.
+    ("quality_report_with_javascript_goes_to_staff", claim(ClaimKind.QUALITY, reports=[SCRIPTED]), order(),
+     CUSTOMER, APPROVE_REPORTS, day(10), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.REPORT_ACTIVE_CONTENT,)),
+    ("quality_unreadable_report_goes_to_staff", claim(ClaimKind.QUALITY, reports=[UNREADABLE]), order(), CUSTOMER,
+     APPROVE_REPORTS, day(10), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_UNREADABLE,)),
+    ("quality_unreadable_report_is_not_asked_for_again", claim(ClaimKind.QUALITY, reports=[
+        dataclasses.replace(UNREADABLE, lab="", found_in=LabSource.NONE)]), order(), CUSTOMER, RULES, day(10),
+     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.REPORT_UNREADABLE,)),
+    ("quality_a_good_report_beside_a_scripted_one", claim(ClaimKind.QUALITY, reports=["cd" * 32, SCRIPTED]),
+     order(), CUSTOMER, APPROVE_REPORTS, day(10), ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (),
+     (Reason.REPORT_ACTIVE_CONTENT,)),
+    ("quality_flagged_report_after_the_warranty_is_rejected", claim(ClaimKind.QUALITY, reports=[SCRIPTED]),
+     order(), CUSTOMER, APPROVE_REPORTS, day(366), ClaimState.REJECTED, ReplyKind.DECLINED, (),
+     (Reason.WARRANTY_EXPIRED,)),
 ]
 
 
@@ -214,6 +234,15 @@ def test_decide(facts, the_order, sender, rules, on, state, reply, missing, reas
     assert decision.checks, "every decision records the clauses it rests on"
     for reason in decision.reasons:
         assert reason in CLAUSES  # a reply can quote each one
+
+
+def test_a_report_that_is_no_evidence_says_why():
+    decision = decide(claim(ClaimKind.QUALITY, reports=[SCRIPTED, UNREADABLE]), order(), CUSTOMER, APPROVE_REPORTS,
+                      on=day(10))
+    assert [c.evidence for c in decision.checks if c.outcome is Outcome.REVIEW] == [
+        "report 5c5c5c5c5c5c: PDF has JavaScript (OpenAction); not taken as evidence",
+        "report 0d0d0d0d0d0d: PDF unreadable (pages drawing more than 2 MB of content); not taken as evidence",
+    ]
 
 
 @pytest.mark.parametrize(
