@@ -1,8 +1,9 @@
 """Deliver queued replies exactly once: by SMTP, into the IMAP Drafts folder, or as .eml files.
 
-A row goes queued -> sending -> sent. A row found in ``sending`` at start-up was cut off by a
-crash: where the transport can tell (a file, a draft) whether it arrived, that answer is
-taken; otherwise it is sent again, the window DESIGN.md describes.
+A row goes queued -> sending -> sent. The sent mark is written to the sent journal first (see
+sent_journal.py), which commits at once, and folded into the outbox table after. A row found in
+``sending`` at start-up was cut off by a crash: where the transport can tell (a file, a draft)
+whether it arrived, that answer is taken; otherwise it is sent again, the window DESIGN.md describes.
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def deliver_pending(store: Store, config: Config, now: dt.datetime) -> DeliveryR
     daemons by mistake never both send it. A row left `sending` by a dead process is checked with the
     transport (the file, the draft) and sent again only when the transport cannot tell.
     """
+    store.fold_sent_journal()  # sent marks a killed process wrote but did not fold in: those rows are done
     rows = [r for r in store.deliverable(now) if r["state"] == OutboxState.QUEUED or owner_gone(r["owner"])]
     if not rows:
         return DeliveryReport()
@@ -226,8 +228,8 @@ def deliver_pending(store: Store, config: Config, now: dt.datetime) -> DeliveryR
 
 
 def _mark_sent(store: Store, config: Config, row: dict, now: dt.datetime) -> None:
-    with store.transaction():
-        store.set_reply_state(row["id"], OutboxState.SENT, now)
-        store.add_event(row["claim_id"], "reply_sent", {"message_id": row["message_id"],
-                                                        "mode": config.outbox.mode.value}, now)
+    # The journal first: it commits at once, while the database's write lock may be held by a mail's
+    # intake for as long as that takes. A kill before this line sends the reply again; after it, never.
+    store.sent_journal.record(row["message_id"], config.outbox.mode.value, now)
+    store.fold_sent_journal()
     log.info("claim %s: reply %s sent to %s", row["claim_id"], row["reply_kind"], row["to_addr"])
