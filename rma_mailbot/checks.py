@@ -23,6 +23,8 @@ def check_connections(config: Config) -> Iterator[tuple[str, bool, str]]:
         yield _imap(config)
     if config.outbox.mode is OutboxMode.SMTP:
         yield _smtp(config)
+        if config.outbox.sent_folder:
+            yield _sent_folder(config)
     if config.outbox.mode is OutboxMode.FOLDER:
         yield "outbox", True, f"replies are written to {config.outbox.folder}"
 
@@ -39,6 +41,21 @@ def _imap(config: Config) -> tuple[str, bool, str]:
         status = client.folder_status(imap.folder, [b"MESSAGES"])
         return "imap", True, (f"logged in to {imap.host}:{imap.port} as {imap.username}; {imap.folder} holds "
                               f"{status[b'MESSAGES']} message(s)")
+    finally:
+        client.logout()
+
+
+def _sent_folder(config: Config) -> tuple[str, bool, str]:
+    folder = config.outbox.sent_folder
+    try:
+        client = imap_connect(config.imap)
+    except MailbotError as exc:
+        return "sent folder", False, str(exc)
+    try:
+        if not client.folder_exists(folder):
+            return "sent folder", False, (f"{folder} does not exist for {config.imap.username}: a reply a crash cut "
+                                          "off cannot be looked for there")
+        return "sent folder", True, f"a reply a crash cut off is looked for in {folder} before it is sent again"
     finally:
         client.logout()
 

@@ -446,10 +446,11 @@ class Store:
         return [row for row in self._with_sent_marks(rows) if row["state"] in states]
 
     def deliverable(self, now: dt.datetime) -> list[dict]:
-        """Queued replies whose retry time has come, and replies left `sending` by a process now gone."""
+        """Queued replies whose retry time has come, and replies left `sending` by a process now gone
+        (the caller asks whose) unless their check is put off to a retry time."""
         return list(self.db.query(
-            f"select {REPLY_COLUMNS} from outbox where (state = ? and coalesce(next_attempt_at, '') <= ?) "
-            "or state = ? order by id", [OutboxState.QUEUED, iso(now), OutboxState.SENDING]))
+            f"select {REPLY_COLUMNS} from outbox where state in (?, ?) and coalesce(next_attempt_at, '') <= ? "
+            "order by id", [OutboxState.QUEUED, OutboxState.SENDING, iso(now)]))
 
     def fold_sent_journal(self) -> None:
         """Carry the journal's sent marks into the outbox table, each once, then forget them. Idempotent:

@@ -1,15 +1,19 @@
 """The exactly-once window: between the relay's 250 and our sent mark.
 
 The mark must be durable at once, even while a mail's intake (in another thread, or another process)
-holds the database's write lock.
+holds the database's write lock; a reply a crash left `sending` is looked for in the Sent folder
+before it is sent again, and a failing look puts it off rather than risk sending it twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import email
 import json
 import mailbox
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -108,9 +112,10 @@ def relay():
         controller.stop()
 
 
-def smtp_config(tmp_path, port):
+def smtp_config(tmp_path, port, imap=None, **outbox):
     write_orders(tmp_path / "orders.csv", NOW.date(), STANDARD_ORDERS)
-    path = write_config(tmp_path / "config.toml", outbox="smtp", smtp_port=port)
+    path = write_config(tmp_path / "config.toml", outbox="smtp", smtp_port=port, imap=imap,
+                        change=lambda d: d["outbox"].update(outbox))
     return path, config_module.load(path)
 
 
@@ -203,6 +208,149 @@ def test_a_kill_after_the_relays_250_never_sends_the_reply_again(tmp_path, relay
     assert reply_sent_events(store, reply) == 1
     assert store.sent_journal.marks() == []
     store.close()
+
+
+# --- the Sent folder -------------------------------------------------------------------------------
+
+def dead_owner() -> str:
+    """The owner id of a process that has exited, as a daemon killed while sending leaves it."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    return f"{socket.gethostname()}:{child.stdout.strip()}"
+
+
+def left_sending(store: Store, n: int) -> dict:
+    reply = queue_reply(store, n)
+    assert store.take_reply(reply["id"], dead_owner(), OutboxState.QUEUED, None)
+    return reply
+
+
+def other_mail(message_id: str, **headers) -> bytes:
+    message = EmailMessage()
+    message["From"] = "support@example.com"
+    message["To"] = "someone@example.org"
+    message["Subject"] = "Something else"
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content("Not the reply.")
+    return message.as_bytes()
+
+
+SENT_FOLDERS = [
+    # (name, what the Sent folder holds besides, whether ours is filed there, replies the relay gets)
+    ("filed", [], True, 0),
+    ("filed among others", [other_mail("<reply10@example.com>"), other_mail("<reply@example.com>")], True, 0),
+    ("empty", [], False, 1),
+    ("near misses only", [other_mail("<reply10@example.com>"), other_mail("<reply1@example.com.other>"),
+                          other_mail("<x@example.com>", In_Reply_To="<reply1@example.com>",
+                                     References="<reply1@example.com>")], False, 1),
+]
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize(("others", "filed", "relayed"), [row[1:] for row in SENT_FOLDERS],
+                         ids=[row[0] for row in SENT_FOLDERS])
+def test_a_reply_left_sending_is_looked_for_in_the_sent_folder(tmp_path, relay, imap_account, imap, others, filed,
+                                                              relayed):
+    handler = RecordingHandler()
+    _, config = smtp_config(tmp_path, relay(handler), imap=imap_account, sent_folder="Sent")
+    store = Store(config.bot.database, config.bot.data_dir)
+    reply = left_sending(store, 1)
+    imap.create_folder("Sent")
+    for raw in others + ([store.reply_bytes(reply)] if filed else []):
+        imap.append("Sent", raw)
+    report = deliver_pending(store, config, NOW)
+    assert report.sent == 1
+    assert len(handler.messages) == relayed
+    if relayed:  # the same reply again
+        assert email.message_from_bytes(handler.messages[0][2])["Message-ID"] == reply["message_id"]
+    assert table_state(store, reply) == OutboxState.SENT
+    assert reply_sent_events(store, reply) == 1
+    store.close()
+
+
+def unreachable(config):
+    return dataclasses.replace(config, imap=dataclasses.replace(config.imap, port=free_port()))
+
+
+def wrong_password(config, monkeypatch):
+    monkeypatch.setenv("TEST_WRONG_IMAP_PASSWORD", "not-the-password")
+    return dataclasses.replace(config, imap=dataclasses.replace(config.imap, password_env="TEST_WRONG_IMAP_PASSWORD"))
+
+
+def no_such_folder(config):
+    return dataclasses.replace(config, outbox=dataclasses.replace(config.outbox, sent_folder="Sent/Nowhere"))
+
+
+CHECK_FAILURES = [
+    ("nothing listens", lambda config, _: unreachable(config), "unreachable"),
+    ("login refused", wrong_password, "login"),
+    ("no such folder", lambda config, _: no_such_folder(config), "Sent/Nowhere"),
+]
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize(("break_it", "said"), [row[1:] for row in CHECK_FAILURES],
+                         ids=[row[0] for row in CHECK_FAILURES])
+def test_a_failing_look_in_the_sent_folder_puts_the_reply_off(tmp_path, relay, imap_account, imap, monkeypatch,
+                                                             break_it, said):
+    """It may have arrived: it is neither sent again nor lost, but looked for again after a backoff."""
+    handler = RecordingHandler()
+    _, config = smtp_config(tmp_path, relay(handler), imap=imap_account, sent_folder="Sent")
+    store = Store(config.bot.database, config.bot.data_dir)
+    reply = left_sending(store, 1)
+    imap.create_folder("Sent")
+    imap.append("Sent", store.reply_bytes(reply))
+
+    report = deliver_pending(store, break_it(config, monkeypatch), NOW)
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    assert handler.messages == []
+    [row] = store.replies(reply["claim_id"])
+    assert row["state"] == OutboxState.SENDING and said in row["last_error"]
+    assert dt.timedelta(seconds=30) <= dt.datetime.fromisoformat(row["next_attempt_at"]) - NOW <= dt.timedelta(hours=1)
+    assert deliver_pending(store, config, NOW).retrying == 0  # not asked again before its time
+    assert store.replies(reply["claim_id"])[0]["attempts"] == row["attempts"]
+
+    later = deliver_pending(store, config, NOW + dt.timedelta(hours=2))  # the server is back
+    assert later.sent == 1
+    assert handler.messages == []  # it was in the Sent folder
+    assert table_state(store, reply) == OutboxState.SENT
+    store.close()
+
+
+@pytest.mark.dovecot
+def test_a_look_that_keeps_failing_ends_in_sending_the_reply_again_once(tmp_path, relay, imap_account):
+    """Never lost: after outbox.max_attempts failed looks, a possible duplicate beats no answer."""
+    handler = RecordingHandler()
+    _, config = smtp_config(tmp_path, relay(handler), imap=imap_account, sent_folder="Sent")
+    broken = unreachable(config)
+    store = Store(config.bot.database, config.bot.data_dir)
+    reply = left_sending(store, 1)
+    now = NOW
+    for _ in range(config.outbox.max_attempts - 2):  # the first attempt was the send the crash cut off
+        assert deliver_pending(store, broken, now).retrying == 1
+        now += dt.timedelta(hours=2)
+    assert handler.messages == []
+    assert deliver_pending(store, broken, now).sent == 1
+    assert len(handler.messages) == 1
+    assert table_state(store, reply) == OutboxState.SENT
+    assert deliver_pending(store, broken, now + dt.timedelta(hours=2)).sent == 0
+    assert len(handler.messages) == 1
+    store.close()
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize(("folder", "said"), [
+    ("Sent", "sent folder: ok: a reply a crash cut off is looked for in Sent"),
+    ("Sent Items", "sent folder: FAILED: Sent Items does not exist"),
+])
+def test_check_config_tells_whether_the_sent_folder_is_there(tmp_path, relay, imap_account, imap, folder, said):
+    config_path, _ = smtp_config(tmp_path, relay(RecordingHandler()), imap=imap_account, sent_folder=folder)
+    imap.create_folder("Sent")
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "check-config"])
+    assert said in result.output
+    assert result.exit_code == (0 if folder == "Sent" else 1)
 
 
 def test_the_journal_is_named_after_its_database(tmp_path):
