@@ -31,6 +31,8 @@ def check_connections(config: Config) -> Iterator[tuple[str, Status, str]]:
         yield _imap(config)
     if config.outbox.mode is OutboxMode.SMTP:
         yield _smtp(config)
+        if config.outbox.sent_folder:
+            yield _sent_folder(config)
     if config.outbox.mode is OutboxMode.FOLDER:
         yield "outbox", Status.OK, f"replies are written to {config.outbox.folder}"
     if config.warehouse is not None and not config.review.authserv_id:
@@ -51,6 +53,21 @@ def _imap(config: Config) -> tuple[str, Status, str]:
         status = client.folder_status(imap.folder, [b"MESSAGES"])
         return "imap", Status.OK, (f"logged in to {imap.host}:{imap.port} as {imap.username}; {imap.folder} holds "
                               f"{status[b'MESSAGES']} message(s)")
+    finally:
+        client.logout()
+
+
+def _sent_folder(config: Config) -> tuple[str, Status, str]:
+    folder = config.outbox.sent_folder
+    try:
+        client = imap_connect(config.imap)
+    except MailbotError as exc:
+        return "sent folder", Status.FAILED, str(exc)
+    try:
+        if not client.folder_exists(folder):
+            return "sent folder", Status.FAILED, (f"{folder} does not exist for {config.imap.username}: a reply a "
+                                                  "crash cut off cannot be looked for there")
+        return "sent folder", Status.OK, f"a reply a crash cut off is looked for in {folder} before it is sent again"
     finally:
         client.logout()
 

@@ -112,6 +112,8 @@ class OutboxConfig:
     folder: Path | None = None
     drafts_folder: str = "Drafts"
     max_attempts: int = 5
+    # mode = "smtp": the IMAP folder the provider files our SMTP submissions in; "" when it files none.
+    sent_folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,8 @@ def _require_sections(config: Config) -> None:
         raise ConfigError("maildir", 'missing section, needed because source.kind = "maildir"')
     if config.outbox.mode is OutboxMode.SMTP and config.smtp is None:
         raise ConfigError("smtp", 'missing section, needed because outbox.mode = "smtp"')
+    if config.outbox.mode is OutboxMode.SMTP and config.outbox.sent_folder and config.imap is None:
+        raise ConfigError("imap", "missing section, needed because outbox.sent_folder is set")
     if config.outbox.mode is OutboxMode.DRAFTS and config.imap is None:
         raise ConfigError("imap", 'missing section, needed because outbox.mode = "drafts"')
     if config.outbox.mode is OutboxMode.FOLDER and config.outbox.folder is None:

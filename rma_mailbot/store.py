@@ -34,6 +34,7 @@ from rma_mailbot.models import (
     SourceRef,
     Statement,
 )
+from rma_mailbot.sent_journal import SentJournal, journal_path
 
 migrations = sqlite_utils.Migrations("rma_mailbot")
 
@@ -193,6 +194,7 @@ class Store:
         """Open (and migrate) the database; ``read_only`` opens it for looking only, changing nothing."""
         self.blobs = BlobStore(data_dir)
         self.database = database
+        self.sent_journal = SentJournal(journal_path(database), read_only=read_only)
         # Connections of one process take turns here: SQLite's own busy handler polls with sleeps of
         # up to 100 ms, which made a delivery thread and the pipeline wait on each other.
         self._writer = threading.Lock()
@@ -213,12 +215,15 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        # Under the write lock, so that two processes starting together do not both migrate.
+        # Under the write lock, so that two processes starting together do not both migrate (or both make
+        # the sent journal).
         with self.transaction():
             migrations.apply(self.db)
+            self.sent_journal.open()
 
     def close(self) -> None:
         self.db.close()
+        self.sent_journal.close()
 
     def another_connection(self) -> Store:
         """The same database and files through a connection of its own, for a second thread."""
@@ -460,18 +465,46 @@ class Store:
         return self.db["outbox"].count
 
     def replies(self, claim_id: int) -> list[dict]:
-        return list(self.db.query(f"select {REPLY_COLUMNS} from outbox where claim_id = ? order by id", [claim_id]))
+        return self._with_sent_marks(
+            self.db.query(f"select {REPLY_COLUMNS} from outbox where claim_id = ? order by id", [claim_id]))
 
     def replies_in_state(self, *states: str) -> list[dict]:
-        marks = ",".join("?" * len(states))
-        return list(self.db.query(f"select {REPLY_COLUMNS} from outbox where state in ({marks}) order by id",
-                                  list(states)))
+        # A reply the journal holds as sent is still `sending` in the table until folded in.
+        wanted = {*states, OutboxState.SENDING} if OutboxState.SENT in states else set(states)
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.query(f"select {REPLY_COLUMNS} from outbox where state in ({marks}) order by id", list(wanted))
+        return [row for row in self._with_sent_marks(rows) if row["state"] in states]
 
     def deliverable(self, now: dt.datetime) -> list[dict]:
-        """Queued replies whose retry time has come, and replies left `sending` by a process now gone."""
+        """Queued replies whose retry time has come, and replies left `sending` by a process now gone
+        (the caller asks whose) unless their check is put off to a retry time."""
         return list(self.db.query(
-            f"select {REPLY_COLUMNS} from outbox where (state = ? and coalesce(next_attempt_at, '') <= ?) "
-            "or state = ? order by id", [OutboxState.QUEUED, iso(now), OutboxState.SENDING]))
+            f"select {REPLY_COLUMNS} from outbox where state in (?, ?) and coalesce(next_attempt_at, '') <= ? "
+            "order by id", [OutboxState.QUEUED, OutboxState.SENDING, iso(now)]))
+
+    def fold_sent_journal(self) -> None:
+        """Carry the journal's sent marks into the outbox table, each once, then forget them. Idempotent:
+        any process may fold any mark, and a kill between the two steps leaves only a mark already applied."""
+        marks = self.sent_journal.marks()
+        if not marks:
+            return
+        with self.transaction():
+            for mark in marks:
+                # Only a row still `sending`: a bounce may already have marked it failed.
+                folded = self.db.execute(
+                    "update outbox set state = ?, sent_at = ?, last_error = '', next_attempt_at = null, owner = null "
+                    "where message_id = ? and state = ? returning claim_id",
+                    [OutboxState.SENT, mark.sent_at, mark.message_id, OutboxState.SENDING]).fetchall()
+                for (claim_id,) in folded:
+                    self.add_event(claim_id, "reply_sent", {"message_id": mark.message_id, "mode": mark.mode},
+                                   dt.datetime.fromisoformat(mark.sent_at))
+        self.sent_journal.forget([mark.message_id for mark in marks])
+
+    def _with_sent_marks(self, rows) -> list[dict]:
+        """Rows as the journal has them: `sent` when the relay took a reply and the mark is not folded in yet."""
+        marks = {mark.message_id: mark for mark in self.sent_journal.marks()}
+        return [{**row, "state": OutboxState.SENT, "sent_at": marks[row["message_id"]].sent_at, "owner": None}
+                if row["state"] == OutboxState.SENDING and row["message_id"] in marks else row for row in rows]
 
     def take_reply(self, reply_id: int, owner: str, expected_state: str, expected_owner: str | None) -> bool:
         """Mark a reply `sending` by us, if nobody else took it first: two daemons never send one reply."""
@@ -492,7 +525,14 @@ class Store:
                  state, reply_id])
 
     def outbox_counts(self) -> dict[str, int]:
-        return {r["state"]: r["n"] for r in self.db.query("select state, count(*) n from outbox group by state")}
+        counts = {r["state"]: r["n"] for r in self.db.query("select state, count(*) n from outbox group by state")}
+        marked = [mark.message_id for mark in self.sent_journal.marks()]
+        if marked:  # sent by the journal, `sending` in the table until folded in
+            settled = self._one(f"select count(*) n from outbox where state = ? and message_id in "
+                                f"({','.join('?' * len(marked))})", [OutboxState.SENDING, *marked])["n"]
+            counts[OutboxState.SENT] = counts.get(OutboxState.SENT, 0) + settled
+            counts[OutboxState.SENDING] = counts.get(OutboxState.SENDING, 0) - settled
+        return {state: n for state, n in counts.items() if n}
 
     def replies_to_since(self, address: str, since: dt.datetime) -> int:
         row = self._one("select count(*) n from outbox where to_mailbox = ? and created_at >= ? and reply_kind != ?",
