@@ -59,6 +59,7 @@ from rma_mailbot.hostile import (
     huge_picture,
     javascript_report,
     nested_quotes,
+    phone_heic,
     shared_stream_report,
 )
 from rma_mailbot.testing import dovecot, free_port, smtp_recorder
@@ -165,6 +166,8 @@ def hostile_mails(start: int) -> list[tuple[str, bytes]]:
                                                 body_type="html")),
         ("a 9000 x 9000 PNG", claim(1, "Missing items in {order}", missing,
                                     (huge_picture("PNG"), "image", "png", "parcel.png"))),
+        ("a phone's 24 MP HEIC photo", claim(6, "Missing items in {order}", missing,
+                                             (phone_heic(), "image", "heic", "parcel.heic"))),
         ("20 PDFs whose 20 pages each draw one 4 MB stream", claim(
             2, "Defective parts {order}", defective, *((shared + b"%% copy %d\n" % n, *pdf) for n in range(20)))),
         ("a PDF drawing one heavy form 100 times", claim(3, "Defective parts {order}", defective,

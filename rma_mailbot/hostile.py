@@ -8,6 +8,7 @@ import io
 import zlib
 from collections.abc import Callable
 
+import pillow_heif
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
@@ -74,6 +75,16 @@ def huge_picture(fmt: str, mode: str = "RGB", **options) -> bytes:
     """9000 x 9000 pixels in a few hundred kB: 324 MB once decoded into Pillow's RGB."""
     out = io.BytesIO()
     Image.new(mode, (9000, 9000), 90).save(out, fmt, **options)
+    return out.getvalue()
+
+
+def phone_heic(width: int = 5712, height: int = 4284) -> bytes:
+    """A phone camera's 24 MP HEIC photo (no hostile mail, but the dearest picture a customer sends:
+    libheif decodes it whole). A gradient under coarse noise compresses like a photo, to some 0.7 MB."""
+    noise = Image.effect_noise((width // 8, height // 8), 40).resize((width, height)).convert("RGB")
+    picture = Image.blend(Image.linear_gradient("L").resize((width, height)).convert("RGB"), noise, 0.3)
+    out = io.BytesIO()
+    pillow_heif.from_pillow(picture).save(out, quality=50)
     return out.getvalue()
 
 
