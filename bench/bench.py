@@ -114,17 +114,22 @@ def orders(size: int, start: int) -> list[dict]:
             for i in range(start, start + size)]
 
 
+def customer_message(i: int, message_id: str) -> tuple[EmailMessage, str]:
+    """A mail from bench customer i to the desk, still without subject and body; and the customer's order."""
+    message = EmailMessage()
+    message["From"] = f"Customer {i} <c{i}@example.org>"
+    message["To"] = "support@example.com"
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Message-ID"] = message_id
+    return message, f"SO-{700000 + i}"
+
+
 def mails(size: int, seed: int, start: int):
     """Claim mails, one at a time: 40% carry one to three photos; kinds mixed as a desk sees them."""
     rng = random.Random(seed)
     pictures = photos(rng)
     for i in range(start, start + size):
-        customer, order = f"c{i}@example.org", f"SO-{700000 + i}"
-        message = EmailMessage()
-        message["From"] = f"Customer {i} <{customer}>"
-        message["To"] = "support@example.com"
-        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-        message["Message-ID"] = f"<bench{i}.{seed}@example.org>"
+        message, order = customer_message(i, f"<bench{i}.{seed}@example.org>")
         if rng.random() < 0.4:
             message["Subject"] = f"Missing items in {order}"
             message.set_content(f"Hello,\n\nwe received all 2 boxes of order {order} and fully emptied each box, "
@@ -144,12 +149,7 @@ def mails(size: int, seed: int, start: int):
 def hostile_mails(start: int) -> list[tuple[str, bytes]]:
     """(what it is, the mail): one of each hostile mail, from customers start, start + 1, ..."""
     def claim(n: int, subject: str, body: str, *files: tuple[bytes, str, str, str], body_type: str = "plain") -> bytes:
-        customer, order = f"c{start + n}@example.org", f"SO-{700000 + start + n}"
-        message = EmailMessage()
-        message["From"] = f"Customer {start + n} <{customer}>"
-        message["To"] = "support@example.com"
-        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-        message["Message-ID"] = f"<hostile{start + n}@example.org>"
+        message, order = customer_message(start + n, f"<hostile{start + n}@example.org>")
         message["Subject"] = subject.format(order=order)
         message.set_content(body.format(order=order), subtype=body_type)
         for data, maintype, subtype, name in files:
