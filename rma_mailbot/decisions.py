@@ -118,7 +118,7 @@ def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime
     )
     message_id = _message_id(rt, context.claim_ref)
     message, text = replies.build(rt.templates, context, envelope, message_id=message_id, now=now)
-    _queue(rt, claim_id, context.kind, message_id, claim["customer"], message, text, now)
+    _queue(rt, claim_id, context.kind, message_id, replies.recipient(message), message, text, now)
     if context.kind in (ReplyKind.ASK_EVIDENCE,):
         rt.store.set_claim(claim_id, now, asked_at=iso(now), reminded_at=None)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rma_mailbot.config import LimitsConfig
 from rma_mailbot.models import Part
+from rma_mailbot.sanitise import a_labels
 
 ARCHIVES = {"application/zip", "application/x-rar-compressed", "application/x-7z-compressed", "application/gzip",
             "application/x-tar", "application/x-bzip2", "application/x-xz"}
@@ -25,10 +26,11 @@ class Refused:
 
 def mailbox_of(address: str) -> str:
     """The mailbox an address reaches, as the reply limits count them: its case, quotes and a +tag make
-    no other mailbox, so a forger cannot make the bot mail one person under many spellings."""
+    no other mailbox, nor does a domain written in A-labels, so a forger cannot make the bot mail one
+    person under many spellings."""
     local, _, domain = address.lower().rpartition("@")
     local = local.replace('"', "").replace("\\", "")
-    return f"{local.split('+', 1)[0] or local}@{domain.rstrip('.')}"
+    return f"{local.split('+', 1)[0] or local}@{a_labels(domain.rstrip('.'))}"
 
 
 def megabytes(size: int) -> str:

@@ -31,7 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from rma_mailbot import decisions, refs
-from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.errors import ClaimNotFound, OrderBookError
 from rma_mailbot.models import ClaimState, Decision, Evidence, Reason, ReplyKind
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
@@ -271,6 +271,12 @@ def apply(rt: Runtime, entry: Override, now: dt.datetime) -> Problem | None:
             _carry_out(rt, entry, now)
     except sqlite3.IntegrityError:
         return Problem(entry.source, entry.entry, "", "")  # the other process won the race
+    except (sqlite3.DatabaseError, OSError, OrderBookError):
+        raise  # the database, the disk or the order book failed, not the entry: the cycle stops
+    except Exception as exc:  # anything else is this entry's fault, and no entry may ever stop a poll
+        log.exception("override %s could not be applied to claim %s", entry.id, rt.claim_ref(entry.claim_id))
+        return Problem(entry.source, entry.entry, "claim", f"not applied, {rt.claim_ref(entry.claim_id)} "
+                                                           f"cannot take it: {type(exc).__name__}: {exc}")
     log.info("override %s applied to claim %s: %s by %s", entry.id, rt.claim_ref(entry.claim_id), entry.action,
              entry.by)
     return None

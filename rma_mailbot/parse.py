@@ -23,6 +23,7 @@ from rma_mailbot.errors import ParseError
 from rma_mailbot.machine import classify
 from rma_mailbot.models import AuthResult, MailClass, ParsedMail, Part
 from rma_mailbot.pictures import decode_photo
+from rma_mailbot.replies import writable
 from rma_mailbot.sanitise import one_line, plain_words
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,10 @@ MAX_REFERENCES = 40
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 _FROM_FIELD = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-# Printable ASCII, and no encoded word: the stdlib would decode one when it writes our In-Reply-To.
-_MSGID = re.compile(r"<(?:(?!=\?)[!-;=?-~])+>")
+# Printable ASCII, and no encoded word: the stdlib would decode one when it writes our In-Reply-To. And
+# short enough for one line of ours (RFC 5322's 998 characters): a longer id is folded into encoded words.
+MAX_MSGID_CHARS = 250
+_MSGID = re.compile(rf"<(?:(?!=\?)[!-;=?-~]){{1,{MAX_MSGID_CHARS}}}>")
 # mail-parser writes a From header's byte that is not UTF-8 as the text \udcfc (its evidence of a
 # defect); made a byte again, one_line reads it for what it is (Latin-1 "ü").
 _ESCAPED_OCTET = re.compile(r"\\udc([89a-f][0-9a-f])", re.IGNORECASE)
@@ -172,12 +175,18 @@ def _raw_header(message, name: str) -> str:
 
 
 def _sender(mail) -> tuple[str, str]:
+    """The sender's name and address; none at all when no reply could be written to the address (an encoded
+    word or a line separator in it): such a mail is stored as one without a sender, never answered."""
     name, address = "", ""
     for candidate_name, candidate in mail.from_ or _stdlib_from(mail.message):
         if "@" in candidate:
             name, address = candidate_name, candidate
             break
-    return one_line(_octets(name)), one_line(_octets(address)).lower()
+    address = one_line(_octets(address)).lower()
+    if address and not writable(address):
+        log.info("sender address %r cannot be written in a reply: taken as no sender", address)
+        return "", ""
+    return one_line(_octets(name)), address
 
 
 def _single_author(raw: bytes, message) -> bool:

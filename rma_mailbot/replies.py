@@ -11,6 +11,7 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
+from email.errors import HeaderParseError, NonASCIILocalPartDefect
 from email.generator import BytesGenerator
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
@@ -21,7 +22,7 @@ import jinja2
 from rma_mailbot.errors import UnsafeHeader
 from rma_mailbot.models import Evidence, Reason, ReplyKind
 from rma_mailbot.policy import CLAUSES
-from rma_mailbot.sanitise import one_line
+from rma_mailbot.sanitise import a_labels, one_line
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -46,6 +47,10 @@ UTF8_WIRE_POLICY = WIRE_POLICY.clone(utf8=True)
 # In a folded header, a line break not followed by a blank is not folding: it starts a header of its own.
 _BREAK_WITHOUT_FOLD = re.compile(rb"\r\n(?![ \t])|\r(?![\n \t])|\n(?![ \t])")
 MAX_REFERENCES = 20
+# The longest name and subject of a sender's we echo: folding a long name that is not ASCII costs the
+# stdlib milliseconds a character, and RFC 5322 keeps a header line within 998 characters.
+MAX_NAME_CHARS = 200
+MAX_SUBJECT_CHARS = 250
 
 EVIDENCE_HELP: dict[Evidence, str] = {
     Evidence.ORDER_NUMBER: "Your order number, exactly as it appears on your order confirmation or invoice.",
@@ -129,7 +134,7 @@ def render_text(env: jinja2.Environment, context: ReplyContext) -> str:
 
 
 def subject_for(original: str, claim_ref: str) -> str:
-    subject = one_line(original) or "Your claim"
+    subject = one_line(original)[:MAX_SUBJECT_CHARS].strip() or "Your claim"
     # Matched as a whole word and in any case, as the pipeline reads it: "[clm-00001]" is already
     # there, while "CLM-000011" is another claim's reference.
     if not re.search(rf"(?<!\w){re.escape(claim_ref)}(?!\w)", subject, re.IGNORECASE):
@@ -200,12 +205,14 @@ def _compose(env: jinja2.Environment, context: ReplyContext, message_id: str,
 
 
 def _echoable(context: ReplyContext) -> ReplyContext:
-    """The customer's words as a reply may show them: each one line, without controls or bidi controls."""
+    """The customer's words as a reply may show them: each one line, without controls or bidi controls.
+    The staff's or the warehouse's own words (copied from a mail) keep their lines, each cleaned alike."""
     return dataclasses.replace(
         context, customer_name=one_line(context.customer_name), customer=one_line(context.customer),
         statements=tuple(map(one_line, context.statements)),
         missing_parts=tuple((one_line(part), quantity) for part, quantity in context.missing_parts),
-        attachment_notes=tuple(map(one_line, context.attachment_notes)))
+        attachment_notes=tuple(map(one_line, context.attachment_notes)),
+        staff_reason="\n".join(filter(None, map(one_line, context.staff_reason.splitlines()))))
 
 
 class _WireGenerator(BytesGenerator):
@@ -249,10 +256,54 @@ def needs_smtputf8(message: EmailMessage) -> bool:
                for name in ("From", "To") for address in getattr(message[name], "addresses", ()))
 
 
+def recipient(message: EmailMessage) -> str:
+    """The address a reply goes to, as its To names it (the domain in A-labels, when that is how it is written)."""
+    return message["To"].addresses[0].addr_spec
+
+
+def writable(address: str) -> bool:
+    """Whether a reply can be written to the address: one mailbox, read back as it was written."""
+    try:
+        _mailbox(address)
+    except UnsafeHeader:
+        return False
+    return True
+
+
 def _address(name: str, address: str) -> Address:
-    local, domain = _mailbox_parts(address)
-    mailbox = Address(one_line(name), local, domain)
-    return Address(username=local, domain=domain) if _folds(mailbox) else mailbox
+    """The customer's mailbox for To; with their name only where it reads back as just that name."""
+    bare = _mailbox(address)
+    named = Address(_display_name(name), bare.username, bare.domain)
+    return named if _reads_back(named) and not _folds(named) else bare
+
+
+def _mailbox(address: str) -> Address:
+    try:
+        local, domain = _mailbox_parts(address)
+        mailbox = Address(username=local, domain=domain)
+    except (ValueError, HeaderParseError) as exc:
+        raise UnsafeHeader(f"{address!r} is no address a reply can be written to: {exc}") from None
+    if not _reads_back(mailbox):
+        raise UnsafeHeader(f"{address!r} is no address a reply can be written to: it reads back as another")
+    return mailbox
+
+
+def _display_name(name: str) -> str:
+    """A name as To may hold it; one longer than any person's is no name. Decoded, it holds no encoded
+    word; an "=?" left in it could begin one that the address ends, once the stdlib re-reads
+    "name <address>" as it writes To."""
+    name = one_line(name)
+    return name.replace("=?", "= ?") if len(name) <= MAX_NAME_CHARS else ""
+
+
+def _reads_back(mailbox: Address) -> bool:
+    """Whether "name <address>" reads back as this one mailbox, as the stdlib reads it when it writes To."""
+    try:
+        header = WIRE_POLICY.header_factory("To", str(mailbox))
+    except (ValueError, HeaderParseError):
+        return False
+    return (header.addresses == (mailbox,)
+            and all(isinstance(defect, NonASCIILocalPartDefect) for defect in header.defects))
 
 
 def _folds(mailbox: Address) -> bool:
@@ -265,9 +316,13 @@ def _folds(mailbox: Address) -> bool:
 def _mailbox_parts(address: str) -> tuple[str, str]:
     """(local part, domain) as the header registry reads them, so that nothing in an address becomes a
     second one. The registry refuses a local part that is not ASCII (RFC 6531 allows it): then the domain
-    is read with a stand-in, and the local part is quoted as the registry writes it."""
+    is read with a stand-in, and the local part unquoted, as the registry quotes it again when it writes it.
+    A domain that is not ASCII behind an ASCII local part is written in A-labels (RFC 5890): such an
+    address needs no SMTPUTF8."""
     local, _, domain = address.rpartition("@")
     if local.isascii():
         checked = Address(addr_spec=address)
-        return checked.username, checked.domain
+        return checked.username, a_labels(checked.domain)
+    if len(local) > 1 and local.startswith('"') and local.endswith('"'):
+        local = email.utils.unquote(local)
     return local, Address(addr_spec=f"x@{domain}").domain

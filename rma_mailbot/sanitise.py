@@ -14,6 +14,8 @@ import codecs
 import itertools
 import re
 
+import idna
+
 # An encoded word as leniently as the stdlib's header parser reads one (any charset, blanks inside):
 # every word it would decode when it folds a header of ours, we have decoded already.
 _WORD = r"=\?[^?]*\?[bBqQ]\?[^?]*\?="
@@ -37,6 +39,30 @@ def one_line(value: str) -> str:
     """``value`` decoded, then one line of visible text: no line break, control or bidi control, blanks
     collapsed. For anything that goes in a header of ours or is echoed in a reply."""
     return " ".join(_BREAKS.sub(" ", _decoded(value)).split())
+
+
+# What a terminal acts on or hides rather than shows: every control but the line feed (ESC starts escape
+# sequences, C1's CSI too), separators, bidi controls and lone surrogates.
+_NOT_FOR_TERMINAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
+                               "\u2066-\u2069\ud800-\udfff]")
+
+
+def for_terminal(text: str) -> str:
+    """``text`` with each character a terminal would act on or hide written as its escape (\\x1b, \\u202e):
+    staff see that a sender put it there, and their terminal does nothing with it."""
+    return _NOT_FOR_TERMINAL.sub(lambda found: found.group(0).encode("unicode_escape",
+                                                                     "backslashreplace").decode("ascii"), text)
+
+
+def a_labels(domain: str) -> str:
+    """A domain that is not ASCII in IDNA 2008 A-labels ("münchen.example" -> "xn--mnchen-3ya.example"), as
+    an address that needs no SMTPUTF8 writes it; one that is no valid IDN stays as it is."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return domain
 
 
 def _decoded(value: str) -> str:

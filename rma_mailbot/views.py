@@ -8,6 +8,7 @@ import os
 
 from rma_mailbot import refs
 from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.sanitise import for_terminal
 from rma_mailbot.store import Store
 
 
@@ -63,7 +64,7 @@ def claim_detail(store: Store, claim_id: int, prefix: str) -> dict:
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
-    cells = [[str(r.get(c) if r.get(c) is not None else "") for c in columns] for r in rows]
+    cells = [[for_terminal(str(r.get(c) if r.get(c) is not None else "")) for c in columns] for r in rows]
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
@@ -77,6 +78,11 @@ def claims_table(claims: list[dict]) -> str:
 
 
 def detail_text(detail: dict) -> str:
+    """The claim for a terminal: what a customer wrote (sentences, names, subjects, events) shown, never acted on."""
+    return for_terminal(_detail_lines(detail))
+
+
+def _detail_lines(detail: dict) -> str:
     out = [
         f"Claim {detail['ref']}  state: {detail['state']}  kind: {detail['kind']}",
         f"  customer: {detail['customer']}   order: {detail['order_id'] or '-'}   RMA: {detail['rma_number'] or '-'}"
@@ -175,4 +181,4 @@ def health_text(report: dict) -> str:
     if report["failed_deliveries"]:
         lines.append("failed deliveries:")
         lines += [f"  {f['claim']} {f['reply']} -> {f['to']}: {f['error']}" for f in report["failed_deliveries"]]
-    return "\n".join(lines)
+    return for_terminal("\n".join(lines))
