@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from rma_mailbot import refs
 from rma_mailbot.errors import ConfigError
 from rma_mailbot.models import ClaimKind
 
@@ -259,7 +260,7 @@ def parse(data: dict, *, base_dir: Path, path: Path) -> Config:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError("bot.timezone", f"unknown time zone {config.bot.timezone!r}") from None
     try:
-        pattern = re.compile(config.policy.order_number_pattern, re.IGNORECASE)
+        pattern = refs.order_number_pattern(config.policy.order_number_pattern)
     except re.error as exc:
         raise ConfigError("policy.order_number_pattern", f"not a valid regular expression: {exc}") from None
     _require_sections(config)

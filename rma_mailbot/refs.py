@@ -1,4 +1,4 @@
-"""Claim references ("CLM-00042"): formatted and read in this one place. Pure.
+"""Claim references ("CLM-00042") and order-number patterns: formatted and read in this one place. Pure.
 
 A reference is text a customer can type, so a number past what the database holds is no claim:
 at most MAX_DIGITS digits are read as a claim number, anything longer is just text.
@@ -29,3 +29,14 @@ def claim_ids_in(text: str, prefix: str) -> list[int]:
     pattern = rf"(?<!\w){re.escape(prefix)}-0*(\d{{1,{MAX_DIGITS}}})(?!\w)"
     named = (int(m.group(1)) for m in re.finditer(pattern, text, re.IGNORECASE))
     return list(itertools.islice(dict.fromkeys(itertools.islice(named, 100)), MAX_IN_SUBJECT))
+
+
+# Python's \b sees a CJK character as a word character, so "订单号SO-123456" holds no boundary before "SO".
+# An order number is Latin letters and digits: in a configured pattern \b means "not beside one of those".
+_LATIN_BOUNDARY = r"(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
+_WORD_BOUNDARY = re.compile(r"(?<!\\)((?:\\\\)*)\\b")
+
+
+def order_number_pattern(pattern: str) -> re.Pattern[str]:
+    """The configured order-number pattern, compiled to find the number whatever script stands beside it."""
+    return re.compile(_WORD_BOUNDARY.sub(lambda m: m.group(1) + _LATIN_BOUNDARY, pattern), re.IGNORECASE)
