@@ -133,7 +133,7 @@ def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt
     claim = rt.store.claim(claim_id)
     order = rt.orders.get(facts.order_number)
     context = _context(rt, claim, ReplyKind.WAREHOUSE_CHECK, Decision(ClaimState.IN_REVIEW, None), "",
-                       statements=tuple(s.sentence for s in facts.statements),
+                       statements=tuple(dict.fromkeys(s.sentence for s in facts.statements)),  # each once
                        missing_parts=facts.missing_parts,
                        order_lines=tuple((line.part, line.quantity) for line in order.lines) if order else ())
     photos = [(rt.store.blobs.path(a["path"]).read_bytes(), a["content_type"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -326,3 +327,13 @@ def test_a_loop_that_never_stops_meets_the_daily_cap(bot):
     bot.deliver(claim_mail("loop@example.org", "Return SO-200003", "Ordered by mistake."), at=later)
     bot.poll(now=later)
     assert bot.rt.store.replies(bot.claims()[-1]["id"])
+
+
+def test_the_warehouse_mail_quotes_each_sentence_of_the_customer_once(bot):
+    bot.deliver(claim_mail("alice@example.net", "SO-200001 short", COMPLETE_MISSING_ITEMS, photos=2))
+    bot.poll()
+    [claim] = bot.claims()
+    [check] = [r for r in bot.rt.store.replies(claim["id"]) if r["reply_kind"] == "warehouse_check"]
+    sentence = "fully emptied each box"
+    assert len({s["sentence"] for s in json.loads(claim["facts"])["statements"] if sentence in s["sentence"]}) == 1
+    assert check["body_text"].count(sentence) == 1
