@@ -13,7 +13,7 @@ import secrets
 
 from rma_mailbot import replies
 from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
-from rma_mailbot.review import judge
+from rma_mailbot.review import SAME_ORDER, judge, routed
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
 
@@ -27,6 +27,8 @@ def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: 
     decision, rule = judge(facts, order, claim["customer"], rt.config, on=on,
                            auth_failed=rt.store.auth_failures(claim["id"]),
                            recent_claims=recent_claims(rt.store, claim))
+    if claim["routed_by"] == SAME_ORDER.name:  # held for staff for good, whatever the mails add
+        decision, rule = routed(decision, SAME_ORDER, "the order has another claim, or an RMA number already"), None
     if rule is not None:
         rt.store.set_claim(claim["id"], now, routed_by=rule.name)
     rma = claim["rma_number"]

@@ -22,9 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from rma_mailbot import identity, limits, mail_proof, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
-from rma_mailbot.extract import extract
+from rma_mailbot.extract import claim_kind, extract, order_number, sentences
 from rma_mailbot.models import (
     ClaimFacts,
+    ClaimKind,
     ClaimState,
     IncomingMail,
     MailClass,
@@ -36,6 +37,7 @@ from rma_mailbot.models import (
 from rma_mailbot.outbox import DeliveryReport, deliver_pending
 from rma_mailbot.parse import strip_own_words
 from rma_mailbot.read_ahead import ReadAhead
+from rma_mailbot.review import SAME_ORDER
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
 from rma_mailbot.store import OutboxState, Store, iso
@@ -46,6 +48,8 @@ __all__ = ["Progress", "Runtime", "ingest", "poll_once", "reprocess"]
 log = logging.getLogger(__name__)
 
 FINAL_STATES = {ClaimState.APPROVED, ClaimState.REJECTED}
+# A new mail on an order joins the customer's claim on it in one of these states (a closed one reopens).
+JOINABLE_STATES = {ClaimState.AWAITING_EVIDENCE, ClaimState.AWAITING_DELIVERY, ClaimState.IN_REVIEW, ClaimState.CLOSED}
 # A delivery report quotes the mail that failed; a mail quoting thousands of our ids is looked up by its first few.
 MAX_QUOTED_IDS = 20
 
@@ -269,7 +273,7 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
                  parsed.mail_class, parsed.class_reason,
                  f"; about our reply on claim {rt.claim_ref(claim_id)}" if reply else "")
         return "machine", claim_id
-    claim_id = _thread(rt, parsed, mail, now)
+    claim_id = _thread(rt, parsed) or _claim_for_order(rt, parsed, mail, now, row)
     rt.store.set_message_claim(row, claim_id)
     claim = rt.store.claim(claim_id)
     rt.store.add_event(claim_id, "mail_in", {"message_id": parsed.message_id, "from": parsed.sender,
@@ -349,8 +353,8 @@ def _named_claim(rt: Runtime, parsed: ParsedMail) -> int | None:
     return None
 
 
-def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime) -> int:
-    """The claim this mail adds to, or a new one. Only the claim's customer can add to a claim."""
+def _thread(rt: Runtime, parsed: ParsedMail) -> int | None:
+    """The claim this mail answers, if any. Only the claim's customer can add to a claim."""
     threaded = rt.store.claim_of(list(parsed.thread_ids))
     candidates = ([threaded] if threaded else []) + rt.claim_ids_in(parsed.subject)
     for claim_id in candidates:
@@ -362,8 +366,28 @@ def _thread(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetim
             return claim_id
         log.warning("message %s from %s names claim %s of another customer: not joining it",
                     parsed.message_id, parsed.sender, rt.claim_ref(claim_id))
-    claim_date = mail.received_at.astimezone(rt.config.tz).date()
-    return rt.store.create_claim(parsed.sender, claim_date, now)
+    return None
+
+
+def _claim_for_order(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime, row: int) -> int:
+    """A new mail, answering nothing of ours: one order has one open claim. The customer's open (or closed)
+    claim on the order of the same case takes the mail in; beside a claim of another case, or on an order with
+    an RMA number already, the new claim is for staff to decide (never a second RMA number by itself)."""
+    number = order_number(f"{parsed.subject}\n{parsed.text}", rt.config.order_number_re)
+    order = rt.orders.get(number) if number else None
+    on_order = rt.store.claims_on_order(parsed.sender, order.order_id) if order is not None else []
+    if on_order:
+        kind, _ = claim_kind(parsed.subject, sentences(parsed.text))
+        same = next((c for c in on_order if c["state"] in JOINABLE_STATES
+                     and (kind == c["kind"] or ClaimKind.UNKNOWN in (kind, c["kind"]))), None)
+        if same is not None:
+            rt.store.add_event(same["id"], "joined", {"why": f"a new mail on order {order.order_id}, which has "
+                                                             "this claim"}, now, row)
+            return same["id"]
+    claim_id = rt.store.create_claim(parsed.sender, mail.received_at.astimezone(rt.config.tz).date(), now)
+    if any(c["state"] in JOINABLE_STATES or c["rma_number"] for c in on_order):
+        rt.store.set_claim(claim_id, now, routed_by=SAME_ORDER.name)
+    return claim_id
 
 
 def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int,

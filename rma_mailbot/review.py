@@ -11,6 +11,10 @@ from rma_mailbot.policy import decide
 from rma_mailbot.store import Store
 
 
+# A claim opened beside another claim on the same order, or on an order that has an RMA number: staff decide it.
+SAME_ORDER = RoutingRule(name="same-order")
+
+
 def route(rules: tuple[RoutingRule, ...], *, kind: ClaimKind, order: Order | None, sender_mismatch: bool,
           auth_failed: tuple[str, ...], recent_claims: int) -> tuple[RoutingRule, str] | None:
     """The first rule whose every condition holds, and why; None when the bot may answer by itself. Pure."""

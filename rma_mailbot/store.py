@@ -345,6 +345,11 @@ class Store:
             message_ids + message_ids)
         return row["claim_id"] if row else None
 
+    def claims_on_order(self, customer: str, order_id: str) -> list[dict]:
+        """The customer's claims on an order, newest first."""
+        return list(self.db.query("select * from claims where customer = ? and order_id = ? order by id desc",
+                                  [customer, order_id]))
+
     def claim_exists(self, claim_id: int) -> bool:
         return self._one("select 1 from claims where id = ?", [claim_id]) is not None
 

@@ -29,7 +29,8 @@ from rma_mailbot.pipeline import Runtime
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 OUR_SERVER = "mx.example.com"
 WAREHOUSE = "warehouse@example.com"
-ORDERS = [("SO-400001", "alice@example.net", -6, -2, "DHL Express", 2, "LM2596S", 40, "Delivered", "", "120.00")]
+ORDERS = [("SO-400001", "alice@example.net", -6, -2, "DHL Express", 2, "LM2596S", 40, "Delivered", "", "120.00"),
+          ("SO-400003", "alice@example.net", -6, -2, "DHL Express", 2, "LM2596S", 40, "Delivered", "", "120.00")]
 COMPLETE = COMPLETE_MISSING_ITEMS.replace("SO-200001", "SO-400001")
 # What a forger writes into the mail itself, under our server's name: the bot must never believe it.
 FORGED_PASS = f"{OUR_SERVER}; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
@@ -163,7 +164,8 @@ def test_the_answer_decides_the_claim_it_is_in_reply_to_not_an_older_one_in_its_
     answer to claim 2's check whose References still carry claim 1's check decides claim 1."""
     bot = make_bot()
     bot.deliver(claim_mail("alice@example.net", "SO-400001 short", COMPLETE, photos=2))
-    bot.deliver(claim_mail("alice@example.net", "SO-400001 short again", COMPLETE, photos=2),
+    bot.deliver(claim_mail("alice@example.net", "SO-400003 short", COMPLETE.replace("SO-400001", "SO-400003"),
+                           photos=2),
                 at=NOW + dt.timedelta(minutes=1))
     checks = warehouse_checks(bot)
     first, second = sorted(checks)

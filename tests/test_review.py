@@ -24,6 +24,11 @@ ORDERS = [
     ("SO-300002", "carol@example.org", -5, -3, "DHL Express", 1, "LM358N", 25, "Delivered", "", "9800.00"),
     ("SO-300003", "carol@example.org", -5, -3, "DHL Express", 1, "NE555P", 25, "Delivered", "", "40.00"),
     ("SO-300004", "dave@example.org", -40, -35, "DHL Express", 1, "IRF540N", 30, "Delivered", "", "30.00"),
+    # One order, one claim: tests that need many claims of one customer give each its own order.
+    *[(f"SO-30001{n}", "carol@example.org", -5, -3, "DHL Express", 1, "LM358N", 5, "Delivered", "", "9800.00")
+      for n in range(6)],
+    *[(f"SO-30002{n}", "carol@example.org", -5, -3, "DHL Express", 1, "LM358N", 5, "Delivered", "", "40.00")
+      for n in range(4)],
 ]
 
 
@@ -87,7 +92,7 @@ def test_kind_rule_sends_every_quality_claim_to_staff(bot):
 
 def test_frequent_claimant_rule(bot):
     for n in range(4):
-        bot.deliver(claim_mail("carol@example.org", f"Return SO-300003 ({n})", "Ordered by mistake."),
+        bot.deliver(claim_mail("carol@example.org", f"Return SO-30002{n}", "Ordered by mistake."),
                     at=NOW + dt.timedelta(minutes=n))
     bot.poll()
     assert [(c["state"], c["routed_by"]) for c in bot.claims()] == [
@@ -175,7 +180,7 @@ def test_good_entry_applies_once_bad_entry_is_reported(bot):
 
 def test_two_processes_applying_at_once_apply_each_entry_once(bot):
     for n in range(6):
-        bot.deliver(claim_mail("carol@example.org", f"Return SO-300002 #{n}", "Ordered by mistake."),
+        bot.deliver(claim_mail("carol@example.org", f"Return SO-30001{n}", "Ordered by mistake."),
                     at=NOW + dt.timedelta(seconds=n))
     bot.poll()
     refs = [f"CLM-{c['id']:05d}" for c in bot.claims()]
