@@ -13,7 +13,7 @@ import secrets
 
 from rma_mailbot import replies
 from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
-from rma_mailbot.review import SAME_ORDER, judge, routed
+from rma_mailbot.review import judge
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
 
@@ -24,18 +24,17 @@ def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: 
                  message_row: int | None) -> Decision:
     """Run the policy over everything the claim has gathered, let the review rules hold it back, record it."""
     order = rt.orders.get(facts.order_number) if facts.order_number else None
+    # Nothing about an order goes on record for a sender who may not own it.
+    order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
     decision, rule = judge(facts, order, claim["customer"], rt.config, on=on,
                            auth_failed=rt.store.auth_failures(claim["id"]),
-                           recent_claims=recent_claims(rt.store, claim))
-    if claim["routed_by"] == SAME_ORDER.name:  # held for staff for good, whatever the mails add
-        decision, rule = routed(decision, SAME_ORDER, "the order has another claim, or an RMA number already"), None
+                           recent_claims=recent_claims(rt.store, claim),
+                           beside_another=bool(order_id) and rt.store.earlier_claim_on_order(claim, order_id))
     if rule is not None:
         rt.store.set_claim(claim["id"], now, routed_by=rule.name)
     rma = claim["rma_number"]
     if decision.issue_rma and not rma:
         rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
-    # Nothing about an order goes on record for a sender who may not own it.
-    order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
     rt.store.record_decision(claim["id"], facts, order_id, decision, rma if decision.issue_rma else None, now,
                              judged_on=on)
     rt.store.add_event(claim["id"], "decision", {

@@ -37,7 +37,6 @@ from rma_mailbot.models import (
 from rma_mailbot.outbox import DeliveryReport, deliver_pending
 from rma_mailbot.parse import strip_own_words
 from rma_mailbot.read_ahead import ReadAhead
-from rma_mailbot.review import SAME_ORDER
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
 from rma_mailbot.store import OutboxState, Store, iso
@@ -292,7 +291,8 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     previous = ClaimState(claim["state"])
     if previous in FINAL_STATES and claim["order_id"]:
         decision = follow_up(rt, claim, merged, now, row)
-    elif previous is ClaimState.AWAITING_EVIDENCE and claim["decided_by"] == "staff":
+    elif previous in (ClaimState.AWAITING_EVIDENCE, ClaimState.IN_REVIEW) and claim["decided_by"] in (
+            "staff", "follow_up"):  # staff asked, or the customer disputes a decline: staff decide
         decision = evidence_for_staff(rt, claim, merged, now, row)
     else:
         if previous is ClaimState.CLOSED:
@@ -371,8 +371,8 @@ def _thread(rt: Runtime, parsed: ParsedMail) -> int | None:
 
 def _claim_for_order(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: dt.datetime, row: int) -> int:
     """A new mail, answering nothing of ours: one order has one open claim. The customer's open (or closed)
-    claim on the order of the same case takes the mail in; beside a claim of another case, or on an order with
-    an RMA number already, the new claim is for staff to decide (never a second RMA number by itself)."""
+    claim on the order of the same case takes the mail in; else a new claim, which the decision holds for staff
+    while an earlier claim on the order is open or has an RMA number (review.SAME_ORDER)."""
     number = order_number(f"{parsed.subject}\n{parsed.text}", rt.config.order_number_re)
     order = rt.orders.get(number) if number else None
     on_order = rt.store.claims_on_order(parsed.sender, order.order_id) if order is not None else []
@@ -384,10 +384,7 @@ def _claim_for_order(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: d
             rt.store.add_event(same["id"], "joined", {"why": f"a new mail on order {order.order_id}, which has "
                                                              "this claim"}, now, row)
             return same["id"]
-    claim_id = rt.store.create_claim(parsed.sender, mail.received_at.astimezone(rt.config.tz).date(), now)
-    if any(c["state"] in JOINABLE_STATES or c["rma_number"] for c in on_order):
-        rt.store.set_claim(claim_id, now, routed_by=SAME_ORDER.name)
-    return claim_id
+    return rt.store.create_claim(parsed.sender, mail.received_at.astimezone(rt.config.tz).date(), now)
 
 
 def _store_attachments(rt: Runtime, mail: ParsedMail, facts: ClaimFacts, claim_id: int, message_row: int,

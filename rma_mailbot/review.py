@@ -45,9 +45,13 @@ def route(rules: tuple[RoutingRule, ...], *, kind: ClaimKind, order: Order | Non
 
 
 def judge(facts: ClaimFacts, order: Order | None, customer: str, config: Config, *, on: dt.date,
-          auth_failed: tuple[str, ...], recent_claims: int) -> tuple[Decision, RoutingRule | None]:
-    """The policy's decision, held back for staff when a review rule says so. Pure."""
+          auth_failed: tuple[str, ...], recent_claims: int,
+          beside_another: bool = False) -> tuple[Decision, RoutingRule | None]:
+    """The policy's decision, held back for staff when a review rule says so, or when an earlier claim on the
+    order is open or has an RMA number (``beside_another``: one order never gets a second by itself). Pure."""
     decision = decide(facts, order, customer, config.policy, on=on)
+    if beside_another:
+        return routed(decision, SAME_ORDER, "an earlier claim on the order is open or has an RMA number"), SAME_ORDER
     routing = route(config.review.rules, kind=facts.kind, order=order,
                     sender_mismatch=Reason.SENDER_NOT_ORDER_OWNER in decision.reasons, auth_failed=auth_failed,
                     recent_claims=recent_claims)

@@ -350,6 +350,13 @@ class Store:
         return list(self.db.query("select * from claims where customer = ? and order_id = ? order by id desc",
                                   [customer, order_id]))
 
+    def earlier_claim_on_order(self, claim: dict, order_id: str) -> bool:
+        """Whether the customer has an earlier claim on the order that is open or has an RMA number."""
+        return self._one(
+            "select 1 from claims where customer = ? and order_id = ? and id < ? and (rma_number is not null "
+            "or state in ('awaiting_evidence', 'awaiting_delivery', 'in_review')) limit 1",
+            [claim["customer"], order_id, claim["id"]]) is not None
+
     def claim_exists(self, claim_id: int) -> bool:
         return self._one("select 1 from claims where id = ?", [claim_id]) is not None
 

@@ -106,3 +106,24 @@ def test_on_real_servers_three_return_mails_for_one_order(tmp_path, imap_account
     assert len([c for c in claims if c["rma_number"]]) == 1
     mailed = {number for _, _, raw in handler.messages for number in re.findall(rb"RMA-\d{4}-\d{5}", raw)}
     assert len(mailed) == 1 and len(handler.messages) == 3  # one confirmation, and staff's acknowledgements
+
+
+def test_an_order_number_named_only_in_a_later_answer_gets_no_second_rma_number(bot):
+    deliver(bot, LATER[0], "kim@example.kr", "Return SO-100110", "Ordered by mistake, please take it back.")
+    deliver(bot, LATER[1], "kim@example.kr", "Return", "Ordered by mistake, please take it back.")
+    first, second = bot.claims()
+    assert second["state"] == "awaiting_evidence"  # asked for the order number
+    deliver(bot, LATER[2], "kim@example.kr", f"Re: [CLM-{second['id']:05d}] Return", "The order is SO-100110.")
+    second = bot.rt.store.claim(second["id"])
+    assert (second["state"], second["routed_by"], second["rma_number"]) == ("in_review", "same-order", None)
+    assert [c["rma_number"] for c in bot.claims() if c["rma_number"]] == [first["rma_number"]]
+
+
+def test_the_hold_outlives_other_routing(bot):
+    deliver(bot, LATER[0], "kim@example.kr", "Return SO-100110", "Ordered by mistake, please take it back.")
+    deliver(bot, LATER[1], "kim@example.kr", "Return SO-100110 again", "Ordered by mistake.")
+    held = bot.claims()[1]
+    bot.rt.store.set_claim(held["id"], NOW, routed_by="reply-rate-limit")  # as the rate limit writes it
+    deliver(bot, LATER[2], "kim@example.kr", f"Re: [CLM-{held['id']:05d}] Return", "Still unused, sealed.")
+    held = bot.rt.store.claim(held["id"])
+    assert (held["state"], held["rma_number"]) == ("in_review", None)
