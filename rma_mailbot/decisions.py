@@ -24,12 +24,11 @@ def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: 
                  message_row: int | None) -> Decision:
     """Run the policy over everything the claim has gathered, let the review rules hold it back, record it."""
     order = rt.orders.get(facts.order_number) if facts.order_number else None
-    # Nothing about an order goes on record for a sender who may not own it.
-    order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
+    order_id = owned_order_id(order, claim["customer"])
     decision, rule = judge(facts, order, claim["customer"], rt.config, on=on,
                            auth_failed=rt.store.auth_failures(claim["id"]),
                            recent_claims=recent_claims(rt.store, claim),
-                           beside_another=bool(order_id) and rt.store.earlier_claim_on_order(claim, order_id))
+                           beside_another=beside_another(rt.store, claim, order_id))
     if rule is not None:
         rt.store.set_claim(claim["id"], now, routed_by=rule.name)
     rma = claim["rma_number"]
@@ -71,6 +70,16 @@ def rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
                         rt.claim_ref(claim_id), sent, customer, minutes)
             return True
     return False
+
+
+def owned_order_id(order, customer: str) -> str | None:
+    """The order's id when the customer owns it: nothing about an order goes on record for anyone else."""
+    return order.order_id if order is not None and order.customer_email == customer else None
+
+
+def beside_another(store, claim: dict, order_id: str | None) -> bool:
+    """Whether an earlier claim of the customer on the claim's order is open or has an RMA number."""
+    return bool(order_id) and store.earlier_claim_on_order(claim, order_id)
 
 
 def recent_claims(store, claim: dict) -> int:

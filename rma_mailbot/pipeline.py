@@ -345,23 +345,25 @@ def _staff_answer(rt: Runtime, parsed: ParsedMail, row: int, now: dt.datetime) -
     return claim_id
 
 
-def _named_claim(rt: Runtime, parsed: ParsedMail) -> int | None:
-    """The claim a mail is about by its threading headers or a reference in its subject, if that claim exists."""
+def _claims_named(rt: Runtime, parsed: ParsedMail) -> Iterator[dict]:
+    """The claims a mail names, by its threading headers first, then by references in its subject."""
     for claim_id in [rt.store.claim_of(list(parsed.thread_ids)), *rt.claim_ids_in(parsed.subject)]:
-        if claim_id is not None and rt.store.claim_exists(claim_id):
-            return claim_id
-    return None
+        if claim_id is None:
+            continue
+        try:
+            yield rt.store.claim(claim_id)
+        except ClaimNotFound:  # a reference to a claim that does not exist is just text
+            continue
+
+
+def _named_claim(rt: Runtime, parsed: ParsedMail) -> int | None:
+    return next((claim["id"] for claim in _claims_named(rt, parsed)), None)
 
 
 def _thread(rt: Runtime, parsed: ParsedMail) -> int | None:
     """The claim this mail answers, if any. Only the claim's customer can add to a claim."""
-    threaded = rt.store.claim_of(list(parsed.thread_ids))
-    candidates = ([threaded] if threaded else []) + rt.claim_ids_in(parsed.subject)
-    for claim_id in candidates:
-        try:
-            claim = rt.store.claim(claim_id)
-        except ClaimNotFound:  # a reference to a claim that does not exist is just text
-            continue
+    for claim in _claims_named(rt, parsed):
+        claim_id = claim["id"]
         if claim["customer"] == parsed.sender:
             return claim_id
         log.warning("message %s from %s names claim %s of another customer: not joining it",

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from rma_mailbot.config import Config
-from rma_mailbot.decisions import recent_claims
+from rma_mailbot.decisions import beside_another, owned_order_id, recent_claims
 from rma_mailbot.orders import OrderBook
 from rma_mailbot.review import judge
 from rma_mailbot.store import Store, facts_from_dict
@@ -56,10 +56,10 @@ def replay(store: Store, rules_config: Config, prefix: str) -> ReplayReport:
         facts = facts_from_dict(json.loads(claim["facts"] or "{}"))
         on = dt.date.fromisoformat(claim["judged_on"] or claim["claim_date"])
         order = orders.get(facts.order_number) if facts.order_number else None
-        order_id = order.order_id if order is not None and order.customer_email == claim["customer"] else None
+        order_id = owned_order_id(order, claim["customer"])
         decision, _ = judge(facts, order, claim["customer"], rules_config, on=on,
                             auth_failed=store.auth_failures(claim["id"]), recent_claims=recent_claims(store, claim),
-                            beside_another=bool(order_id) and store.earlier_claim_on_order(claim, order_id))
+                            beside_another=beside_another(store, claim, order_id))
         decided += 1
         old = Outcome(claim["state"], tuple(json.loads(claim["reasons"] or "[]")),
                       tuple(json.loads(claim["missing"] or "[]")))

@@ -357,9 +357,6 @@ class Store:
             "or state in ('awaiting_evidence', 'awaiting_delivery', 'in_review')) limit 1",
             [claim["customer"], order_id, claim["id"]]) is not None
 
-    def claim_exists(self, claim_id: int) -> bool:
-        return self._one("select 1 from claims where id = ?", [claim_id]) is not None
-
     def reply_of_kind(self, message_ids: tuple[str, ...], reply_kind: str) -> dict | None:
         """The mail of ours of this kind (a warehouse check) named first among these Message-IDs."""
         if not message_ids:

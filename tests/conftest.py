@@ -172,3 +172,23 @@ class DaemonProcess:
 
     def output(self) -> str:
         return self.log_path.read_text()
+
+
+@pytest.fixture
+def open_bot(tmp_path):
+    """Opens a Bot on a fresh order book and config in the test's folder: open_bot(now, orders, change)."""
+    from mails import write_orders
+    from rma_mailbot import config as config_module
+    from rma_mailbot.pipeline import Runtime
+
+    opened = []
+
+    def make(now: dt.datetime, orders: list[tuple], change=None) -> Bot:
+        write_orders(tmp_path / "orders.csv", now.date(), orders)
+        config = config_module.load(write_config(tmp_path / "config.toml", change=change))
+        opened.append(Runtime.open(config))
+        return Bot(config, opened[-1], now)
+
+    yield make
+    for rt in opened:
+        rt.close()

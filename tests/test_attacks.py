@@ -19,12 +19,10 @@ from email.utils import format_datetime, make_msgid
 
 import pytest
 
-from conftest import Bot, write_config
-from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
-from rma_mailbot import config as config_module
+from conftest import Bot
+from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail
 from rma_mailbot.mail_proof import missing_proofs
 from rma_mailbot.parse import parse
-from rma_mailbot.pipeline import Runtime
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 OUR_SERVER = "mx.example.com"
@@ -47,25 +45,16 @@ def answer(*, auth: tuple[str, ...], in_reply_to: str = "<check@example.com>", r
 
 
 @pytest.fixture
-def make_bot(tmp_path):
-    opened = []
-
+def make_bot(open_bot):
     def make(change=None, orders=ORDERS) -> Bot:
-        write_orders(tmp_path / "orders.csv", NOW.date(), orders)
-
         def configure(data):
             data["review"]["authserv_id"] = OUR_SERVER
             if change is not None:
                 change(data)
 
-        config = config_module.load(write_config(tmp_path / "config.toml", change=configure))
-        rt = Runtime.open(config)
-        opened.append(rt)
-        return Bot(config, rt, NOW)
+        return open_bot(NOW, orders, configure)
 
-    yield make
-    for rt in opened:
-        rt.close()
+    return make
 
 
 def deliver_raw(bot: Bot, raw: bytes, at: dt.datetime | None = None) -> None:

@@ -15,11 +15,9 @@ from click.testing import CliRunner
 
 from conftest import Bot, write_config
 from mails import COMPLETE_MISSING_ITEMS, claim_mail, write_orders
-from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
 from rma_mailbot.mail_proof import missing_proofs
 from rma_mailbot.parse import parse
-from rma_mailbot.pipeline import Runtime
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 OUR_SERVER = "mx.example.com"
@@ -93,20 +91,8 @@ def configure(data: dict, authserv_id: str = OUR_SERVER) -> None:
 
 
 @pytest.fixture
-def make_bot(tmp_path):
-    opened = []
-
-    def make(authserv_id: str = OUR_SERVER) -> Bot:
-        write_orders(tmp_path / "orders.csv", NOW.date(), ORDERS)
-        path = write_config(tmp_path / "config.toml", change=lambda d: configure(d, authserv_id))
-        config = config_module.load(path)
-        rt = Runtime.open(config)
-        opened.append(rt)
-        return Bot(config, rt, NOW)
-
-    yield make
-    for rt in opened:
-        rt.close()
+def make_bot(open_bot):
+    return lambda authserv_id=OUR_SERVER: open_bot(NOW, ORDERS, lambda data: configure(data, authserv_id))
 
 
 def at_the_warehouse(bot: Bot):
