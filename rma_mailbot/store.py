@@ -14,6 +14,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -169,6 +170,20 @@ def atomic_write(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+def _enable_wal(db: sqlite_utils.Database, patience_seconds: float = 30) -> None:
+    """WAL mode, waited for: on a new database, a second process starting at the same moment may hold a lock,
+    and SQLite answers the switch with "database is locked" at once, without its busy handler."""
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class BlobStore:
     """Files named by the sha256 of their bytes; writing the same bytes twice is a no-op."""
 
@@ -212,7 +227,7 @@ class Store:
         # or commits on its own.
         self.db = sqlite_utils.Database(sqlite3.connect(str(database), timeout=30, check_same_thread=False,
                                                         isolation_level=None))
-        self.db.enable_wal()
+        _enable_wal(self.db)
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         # Under the write lock, so that two processes starting together do not both migrate (or both make
