@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import re
 
+from rma_mailbot import reading
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -38,12 +39,16 @@ def sentences(text: str) -> list[str]:
 
 def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, ...] = ()) -> ClaimFacts:
     said = sentences(mail.text)
-    kind, kind_sentence = claim_kind(mail.subject, said)
+    is_order = _order_test(order_pattern)
+    concepts = reading.read([mail.subject, *said], is_order)
+    kind, kind_sentence = _kind(claim_kind(mail.subject, said), concepts)
     statements = list(_statements(said))
-    missing_parts = tuple(_missing_parts(said))
+    for statement in concepts.statements:
+        if not any(s.evidence is statement.evidence and s.holds_for(statement.boxes or 10**6) for s in statements):
+            statements.append(statement)
+    missing_parts, quantity_sentence = _quantities(said, concepts)
     if missing_parts and Evidence.MISSING_QUANTITIES not in {s.evidence for s in statements}:
-        sentence = next(s for s in said if any(p in s.upper() or str(q) in s for p, q in missing_parts))
-        statements.append(Statement(Evidence.MISSING_QUANTITIES, sentence))
+        statements.append(Statement(Evidence.MISSING_QUANTITIES, quantity_sentence))
     photos, reports = [], []
     for part in mail.parts:
         if part.is_pdf:
@@ -58,8 +63,43 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         photos=tuple({p.sha256: p for p in photos}.values()),
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
-        opened_sensitive=next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), ""),
+        opened_sensitive=next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), "") or concepts.opened_sensitive,
     )
+
+
+def _order_test(order_pattern: re.Pattern[str]):
+    def is_order(word: str) -> bool:
+        return bool(order_pattern.fullmatch(word) or order_pattern.fullmatch(word.upper()))
+    return is_order
+
+
+def _kind(by_phrase: tuple[ClaimKind, str], concepts: reading.Reading) -> tuple[ClaimKind, str]:
+    """The phrase patterns' kind, unless the concepts read otherwise: a whole shipment said to be missing
+    ("die Sendung fehlt", "queremos el reembolso, nunca llegó") is a non-receipt when no part is named short."""
+    kind, sentence = by_phrase
+    read_kinds = [k for k, _ in concepts.kinds]
+    if concepts.whole_parcel_missing and ClaimKind.MISSING_ITEMS not in read_kinds and \
+            kind in (ClaimKind.MISSING_ITEMS, ClaimKind.RETURN, ClaimKind.UNKNOWN):
+        return ClaimKind.NON_RECEIPT, concepts.whole_parcel_missing
+    if kind is ClaimKind.NON_RECEIPT and ClaimKind.MISSING_ITEMS in read_kinds and not concepts.whole_parcel_missing:
+        return ClaimKind.MISSING_ITEMS, next(s for k, s in concepts.kinds if k is ClaimKind.MISSING_ITEMS)
+    if kind is not ClaimKind.UNKNOWN:
+        return kind, sentence
+    for preferred in (ClaimKind.QUALITY, ClaimKind.MISSING_ITEMS, ClaimKind.NON_RECEIPT, ClaimKind.RETURN):
+        if found := next((s for k, s in concepts.kinds if k is preferred), None):
+            return preferred, found
+    return ClaimKind.UNKNOWN, ""
+
+
+def _quantities(said: list[str], concepts: reading.Reading) -> tuple[tuple[tuple[str, int], ...], str]:
+    """What is short, by part: the phrase patterns first, then what the concepts read; and the sentence saying it."""
+    by_phrase = dict(_missing_parts(said))
+    first = next((s for s in said if any(p in s.upper() or str(q) in s for p, q in by_phrase.items())), "")
+    for part, quantity, sentence in concepts.missing_parts:
+        if part not in by_phrase and not (part == "" and by_phrase):
+            by_phrase[part] = quantity
+            first = first or sentence
+    return tuple(by_phrase.items()), first
 
 
 def order_number(text: str, pattern: re.Pattern[str]) -> str:

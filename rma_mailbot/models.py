@@ -220,6 +220,11 @@ class Statement:
 
     evidence: Evidence
     sentence: str
+    boxes: int = 0  # the boxes it speaks of: "the box arrived" is 1, "2 cartons came" 2; 0 for all of them
+
+    def holds_for(self, boxes: int) -> bool:
+        """True when it covers an order of that many boxes: "the box arrived" completes a one-box order only."""
+        return self.boxes == 0 or self.boxes >= boxes
 
 
 @dataclass(frozen=True)
@@ -241,13 +246,13 @@ class ClaimFacts:
 
     def merged(self, newer: ClaimFacts) -> ClaimFacts:
         """Evidence accumulates over a claim's mails; a later explicit kind or order wins."""
-        seen = {s.evidence for s in self.statements}
+        seen = {(s.evidence, s.boxes) for s in self.statements}
         photos = {p.sha256: p for p in (*self.photos, *newer.photos)}
         return ClaimFacts(
             order_number=newer.order_number or self.order_number,
             kind=newer.kind if newer.kind is not ClaimKind.UNKNOWN else self.kind,
             kind_sentence=newer.kind_sentence if newer.kind is not ClaimKind.UNKNOWN else self.kind_sentence,
-            statements=self.statements + tuple(s for s in newer.statements if s.evidence not in seen),
+            statements=self.statements + tuple(s for s in newer.statements if (s.evidence, s.boxes) not in seen),
             photos=tuple(photos.values()),
             reports=tuple({r.sha256: r for r in (*self.reports, *newer.reports)}.values()),
             missing_parts=newer.missing_parts or self.missing_parts,

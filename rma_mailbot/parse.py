@@ -88,7 +88,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         sender=sender,
         sender_name=sender_name,
         subject=subject,
-        text=strip_quoted(full_text[:MAX_TEXT_CHARS]),
+        text=strip_quoted(full_text[:MAX_TEXT_CHARS], own_addresses),
         full_text=full_text,
         in_reply_to=_first_msgid(message.get("In-Reply-To", "")),
         references=_references(message.get_all("References", [])),
@@ -141,8 +141,38 @@ def _verdict(result) -> AuthResult:
     return AuthResult(method, str(result.result).lower(), domain.rpartition("@")[2].lower())
 
 
-def strip_quoted(text: str) -> str:
-    """The customer's own words: quoted history and signatures removed."""
+# The line a mail client puts above a forwarded mail, in the languages we read. Not "Original Message":
+# Outlook writes it above a quoted reply too, which may be ours.
+_FORWARDED = re.compile(
+    r"^[ \t>]*-*\s*(?:forwarded\s+message|begin\s+forwarded\s+message|weitergeleitete\s+nachricht"
+    r"|message\s+transf[ée]r[ée]|mensaje\s+reenviado|转发的邮件|转发邮件|轉寄的郵件|轉寄郵件)\b[^\n]*$",
+    re.IGNORECASE | re.MULTILINE)
+# The forwarded mail's own header block ("From: ...", "Betreff: ...", "发件人: ..."), which is no one's words.
+_HEADER_LINE = re.compile(
+    r"^[ \t>]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoyé|date|à|objet|envoy[ée]"
+    r"|para|fecha|asunto|enviado|发件人|發件人|寄件者|日期|时间|時間|收件人|收件者|主题|主題|抄送)\s*[:：][^\n]*$",
+    re.IGNORECASE)
+
+
+def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset()) -> str:
+    """The customer's own words: quoted history and signatures removed. A mail the customer forwards is
+    their evidence ("see my colleague's report below") and is kept, without its header block; a forwarded
+    mail of ours is not."""
+    marker = _FORWARDED.search(text)
+    if marker is None:
+        return _own_words(text)
+    head, rest = text[:marker.start()], text[marker.end():]
+    lines = rest.lstrip("\n").splitlines()
+    header = []
+    while lines and (_HEADER_LINE.match(lines[0]) or not lines[0].strip("> \t") and not header):
+        header.append(lines.pop(0))
+    if any(address in line.lower() for line in header for address in own_addresses):
+        return _own_words(head)
+    body = "\n".join(line.lstrip(">").removeprefix(" ") if line.startswith(">") else line for line in lines)
+    return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses)) if p)
+
+
+def _own_words(text: str) -> str:
     if not text.strip():
         return ""
     try:

@@ -215,7 +215,8 @@ def delivery(case: Case) -> list[Check]:
 
 def missing_items_checklist(case: Case) -> list[Check]:
     facts = case.facts
-    said = {s.evidence: f'"{s.sentence}"' for s in facts.statements}
+    boxes = case.order.boxes
+    said = {s.evidence: f'"{s.sentence}"' for s in reversed(facts.statements) if s.holds_for(boxes)}
     if facts.photos:
         said[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
             f"attachment {p.sha256[:12]} ({p.width}x{p.height})" for p in facts.photos)

@@ -1,0 +1,415 @@
+"""Reading by concepts: a customer's sentences -> the facts the return policy needs. Pure.
+
+A sentence is read in five steps: numbers written as words become digits (text2num; Chinese numerals
+with cn2an); the text is folded (case, accents, "ae" for "ä"); words are looked up in the vocabulary of
+every language at once (vocab/: lemmas and their inflected forms; German compounds by their last part;
+Chinese words as written); the sentence is cut into clauses at commas and conjunctions; and each fact's
+rule looks at the concepts of one clause. A negation negates its own clause only, so one sentence can
+state several facts ("both cartons came and we emptied each of them") and deny one of them.
+
+The rules are the same for every language: only the vocabulary is per language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cn2an
+from text_to_num import alpha2digit
+
+from rma_mailbot.models import ClaimKind, Evidence, Statement
+from rma_mailbot.vocab import INFLECTED, Concept, fold, vocabulary
+
+C = Concept
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A word keeps its inner hyphens, slashes and dots, so that part numbers ("LM2596S-5.0"), order numbers and
+# counts ("37/40") stay whole.
+_TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
+_NOT = re.compile(r"n['’]t\b")  # "didn't" is "did not"; other apostrophes split words ("n'avons", "l'a")
+_BREAK_MARKS = frozenset(",;()!?，；、。！？（）")
+_CONJUNCTIONS = frozenset({
+    "and", "but", "however", "although", "though", "whereas", "while", "und", "aber", "jedoch", "sondern",
+    "doch", "obwohl", "et", "mais", "cependant", "pourtant", "y", "e", "pero", "aunque", "sino",
+})
+_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "但")
+_COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
+_FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
+_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒])")
+_OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en"})  # "37 of 40", "2 von 2", "37 sur 40"
+_CHINESE_OF = re.compile(r"(\d{1,6})\D{0,3}中(?:的)?(?:只有|只|仅|僅)?(\d{1,6})")  # "3箱中的2箱" (of 3, 2)
+
+
+def latin_words(folded: str) -> list[str]:
+    return [t for t in _TOKEN.findall(folded) if t[0].isascii() and t[0].isalnum()]
+
+
+def numbers_as_digits(text: str) -> str:
+    """'twelve', 'zwölf', 'quinze', 'veinte', '三十只' -> digits; isolated small numbers too ('both' is a concept)."""
+    for language in INFLECTED:
+        try:
+            text = alpha2digit(text, language, threshold=0)
+        except Exception:  # text2num is strict about odd input; a sentence it cannot read keeps its words
+            pass
+    if _CHINESE_NUMBER.search(text):
+        text = _CHINESE_NUMBER.sub(lambda m: _chinese_number(m.group(1)), text)
+    return text
+
+
+def _chinese_number(numeral: str) -> str:
+    try:
+        return str(int(cn2an.cn2an(numeral.replace("兩", "两"), "smart")))
+    except (ValueError, KeyError, TypeError):
+        return numeral
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # folded
+    concepts: frozenset[Concept] = frozenset()
+    number: int | None = None
+    fraction: tuple[int, int] | None = None  # "37/40"
+    part: str = ""  # looks like a part number ("LM2596S"), as written upper-cased
+    plural: bool = False
+
+
+@dataclass
+class Clause:
+    words: list[Word] = field(default_factory=list)
+    carried_neg: bool = False  # "we haven't, as far as I know, received all boxes": a negation left dangling
+
+    def has(self, *concepts: Concept) -> bool:
+        return any(c in w.concepts for w in self.words for c in concepts)
+
+    def index(self, concept: Concept) -> int:
+        return next((i for i, w in enumerate(self.words) if concept in w.concepts), -1)
+
+    @property
+    def negated(self) -> bool:
+        return self.carried_neg or self.has(C.NEG)
+
+    @property
+    def dangling(self) -> bool:
+        """Ends in a negation with nothing for it to negate: "we have not, ..."."""
+        return bool(self.words) and C.NEG in self.words[-1].concepts and len(self.words) <= 4
+
+    def numbers(self) -> list[tuple[int, int]]:
+        return [(i, w.number) for i, w in enumerate(self.words) if w.number is not None]
+
+
+@lru_cache(maxsize=8192)
+def _concepts_of(word: str) -> frozenset[Concept]:
+    """A single word's concepts: itself, its lemmas, or (German compounds) its last part."""
+    vocab = vocabulary()
+    found = set(vocab.phrases.get((word,), ()))
+    for lemma in vocab.forms.get(word, ()):
+        found |= vocab.phrases.get((lemma,), frozenset())
+    if not found and len(word) >= 7 and word.isalpha():
+        for cut in range(1, len(word) - 3):
+            head = word[cut:]
+            lemmas = {head, *vocab.forms.get(head, ())}
+            heads = set().union(*(vocab.compound_heads.get(h, ()) for h in lemmas))
+            if heads:
+                found |= heads
+                if _concepts_of(word[:cut]) & {C.SENSITIVE} or any(
+                        word.startswith(p) for p in ("esd", "antistat", "feucht", "vakuum", "trocken")):
+                    found.add(C.SENSITIVE)
+                break
+    if not found and "-" in word:
+        for piece in word.split("-"):
+            found |= _concepts_of(piece)
+    return frozenset(found)
+
+
+def _lemmas(word: str) -> frozenset[str]:
+    return frozenset({word, *vocabulary().forms.get(word, ())})
+
+
+def clauses(sentence: str, is_order: Callable[[str], bool]) -> list[Clause]:
+    """The sentence's clauses, each a list of words with their concepts."""
+    vocab = vocabulary()
+    tokens = _TOKEN.findall(_NOT.sub(" not", fold(numbers_as_digits(sentence))))
+    found: list[Clause] = [Clause()]
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in _BREAK_MARKS or token in _CONJUNCTIONS:
+            last = found[-1]
+            found.append(Clause(carried_neg=token in ",()" and (
+                last.dangling or last.carried_neg and not any(w.concepts for w in last.words))))
+            i += 1
+            continue
+        if not token[0].isascii():
+            _read_chinese(token, found, vocab)
+            i += 1
+            continue
+        # The longest phrase of the vocabulary that starts here.
+        taken = 0
+        for length in range(min(vocab.longest, len(tokens) - i), 1, -1):
+            window = tokens[i:i + length]
+            if any(t in _BREAK_MARKS for t in window):
+                continue
+            concepts = _phrase(window)
+            if concepts:
+                found[-1].words.append(Word(" ".join(window), concepts))
+                taken = length
+                break
+        if taken:
+            i += taken
+            continue
+        found[-1].words.extend(_word(token, tokens[i - 1] if i else "", is_order))
+        i += 1
+    return [c for c in found if c.words]
+
+
+def _phrase(window: list[str]) -> frozenset[Concept]:
+    vocab = vocabulary()
+    if not (_lemmas(window[0]) & vocab.first_words):
+        return frozenset()
+    found: set[Concept] = set()
+    for choice in _choices([sorted(_lemmas(w)) for w in window]):
+        found |= vocab.phrases.get(choice, frozenset())
+    return frozenset(found)
+
+
+def _choices(options: list[list[str]]) -> Iterable[tuple[str, ...]]:
+    if not options:
+        yield ()
+        return
+    for head in options[0]:
+        for rest in _choices(options[1:]):
+            yield (head, *rest)
+
+
+def _word(token: str, before: str, is_order: Callable[[str], bool]) -> list[Word]:
+    if token.isdigit():
+        return [Word(token, number=int(token))] if len(token) <= 6 else [Word(token)]
+    if m := _COUNT_WITH_UNIT.match(token):
+        return [Word(m.group(1), number=int(m.group(1))), Word(m.group(2), frozenset({C.UNIT}))]
+    if m := _FRACTION.match(token):
+        return [Word(token, fraction=(int(m.group(1)), int(m.group(2))))]
+    concepts = _concepts_of(token)
+    part = ""
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4 \
+            and not is_order(token):
+        part = token.upper()
+    if token == "dozen" or C.DOZEN in concepts:
+        return [Word(token, concepts, number=12)]
+    plural = token not in _lemmas_only(token) and token.endswith("s")
+    return [Word(token, concepts, part=part, plural=plural)]
+
+
+def _lemmas_only(token: str) -> frozenset[str]:
+    return vocabulary().forms.get(token, frozenset())
+
+
+def _read_chinese(run: str, found: list[Clause], vocab) -> None:
+    """A run of Chinese characters: the longest known word at each place; clause breaks at 但是, 不过."""
+    i = 0
+    while i < len(run):
+        if brk := next((b for b in _CJK_BREAKS if run.startswith(b, i)), ""):
+            found.append(Clause())
+            i += len(brk)
+            continue
+        for length in range(min(vocab.chinese_longest, len(run) - i), 0, -1):
+            concepts = vocab.chinese.get(run[i:i + length])
+            if concepts:
+                found[-1].words.append(Word(run[i:i + length], concepts))
+                i += length
+                break
+        else:
+            found[-1].words.append(Word(run[i]))
+            i += 1
+
+
+# ---------------------------------------------------------------------------------------------- facts
+
+@dataclass
+class Reading:
+    statements: list[Statement] = field(default_factory=list)
+    missing_parts: list[tuple[str, int, str]] = field(default_factory=list)  # (part, quantity, sentence)
+    kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
+    whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
+    opened_sensitive: str = ""
+
+    def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
+        if not any(s.evidence is evidence and s.boxes == 0 for s in self.statements):
+            self.statements.append(Statement(evidence, sentence, boxes))
+
+
+def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
+    reading = Reading()
+    for sentence in sentences:
+        if sentence.rstrip().endswith(("?", "？")):
+            continue  # a question states nothing
+        for clause in clauses(sentence, is_order):
+            if clause.has(C.PAPERS, C.MESSAGE):
+                continue  # paperwork or a mail: not the goods
+            _boxes_received(clause, sentence, reading)
+            _boxes_emptied(clause, sentence, reading)
+            before = len(reading.missing_parts)
+            _shortage(clause, sentence, reading)
+            if len(reading.missing_parts) > before:
+                reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+            _kind(clause, sentence, reading)
+            _opened(clause, sentence, reading)
+    return reading
+
+
+def _box_count(clause: Clause) -> int | None:
+    """How many boxes the clause is about: 0 for all of them, n for "n boxes", 1 for "the box"; None when
+    it speaks of part of them only ("2 of 3 boxes", "only one box")."""
+    box = clause.index(C.BOX)
+    for w in clause.words:
+        if w.fraction:
+            return 0 if w.fraction[0] == w.fraction[1] else None
+    nums = clause.numbers()
+    # "2 of 3 boxes", "2 von 3 Kartons"
+    for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
+        between = {w.text for w in clause.words[i + 1:j]}
+        if j - i <= 3 and between & _OF_WORDS:
+            return 0 if a == b else None
+    if clause.has(C.PARTIAL):
+        return None
+    if clause.has(C.ALL):
+        return 0
+    if box >= 0:
+        before = [n for i, n in nums if box - 3 <= i < box]
+        if before:
+            return before[-1]
+        return 0 if clause.words[box].plural else 1
+    return None
+
+
+def _numbered_box(clause: Clause) -> bool:
+    """A count stands before the box: "one box is missing" is a box of several, "the parcel is missing" all."""
+    box = clause.index(C.BOX)
+    return any(box - 3 <= i < box for i, _ in clause.numbers())
+
+
+def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
+    if not clause.has(C.BOX) or clause.negated or clause.has(C.SHORT, C.ABSENT, C.LOST):
+        return
+    count = _box_count(clause)
+    key_value = any(w.fraction for w in clause.words) or ":" in sentence
+    if count is None or not (clause.has(C.RECEIVE) or (key_value and count == 0)):
+        return
+    if count == 0 and not (clause.has(C.ALL) or any(w.fraction for w in clause.words)
+                           or len(clause.numbers()) >= 2):
+        return  # "the boxes arrived" says how many by no number: it may be some of them
+    reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, count)
+
+
+def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
+    if clause.negated or clause.has(C.PARTIAL):
+        return
+    emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
+                                                                (clause.has(C.BOX) and clause.has(C.ALL))))
+    if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
+        return
+    count = 0
+    if clause.has(C.BOX) and not clause.has(C.ALL, C.FULLY):
+        count = _box_count(clause)
+        if count is None:
+            return
+    reading.state(Evidence.BOXES_EMPTIED, sentence, count)
+
+
+def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
+    """Numbers that count parts: not boxes, days or weeks, not part of a fraction of boxes."""
+    found = []
+    for i, n in clause.numbers():
+        if n > 99_999:
+            continue  # an order or a phone number written bare, not a count of parts
+        after = clause.words[i + 1] if i + 1 < len(clause.words) else None
+        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS):
+            continue
+        found.append((i, n))
+    return found
+
+
+_TIME_WORDS = frozenset({
+    "day", "days", "week", "weeks", "month", "months", "hours", "hour", "tage", "tagen", "tag", "wochen", "woche",
+    "jours", "jour", "semaines", "semaine", "mois", "dias", "dia", "semanas", "meses", "天", "周", "个月",
+    "pm", "am", "uhr", "h",
+})
+
+
+def _part_in(clause: Clause) -> str:
+    return next((w.part for w in clause.words if w.part), "")
+
+
+def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
+    part = _part_in(clause)
+    for w in clause.words:
+        if w.fraction and not clause.has(C.BOX) and w.fraction[0] < w.fraction[1] and \
+                (clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT) or part):
+            reading.missing_parts.append((part, w.fraction[1] - w.fraction[0], sentence))
+            return
+    nums = _quantity_numbers(clause)
+    if clause.has(C.BOX) and not any(clause.words[i + 1].concepts & {C.UNIT} for i, _ in nums
+                                     if i + 1 < len(clause.words)):
+        if clause.has(C.SHORT, C.ABSENT) and not part:
+            return  # "one box is missing": a box, not parts
+    # "received 37 of 40", "only 480 of 500 arrived", "37 von 40"
+    for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
+        between = {w.text for w in clause.words[i + 1:j]}
+        if j - i <= 4 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
+            if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
+                reading.missing_parts.append((part, b - a, sentence))
+                return
+    if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
+        for _, n in nums:
+            if n > 0:
+                reading.missing_parts.append((part, n, sentence))
+                return
+    # "the 30 resistors were not in the box", "20 NE555P did not arrive", "we could not find 12 pcs"
+    if clause.negated and clause.has(C.RECEIVE, C.INSIDE, C.FIND) and nums and (
+            part or clause.has(C.UNIT)):
+        reading.missing_parts.append((part, nums[0][1], sentence))
+
+
+def _denied_shortage(clause: Clause) -> bool:
+    """ "nothing else is missing", "no box is missing": a shortage denied."""
+    neg = clause.index(C.NEG)
+    return 0 <= neg and any(0 <= neg < clause.index(c) for c in (C.SHORT, C.ABSENT))
+
+
+def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
+    has = clause.has
+    quantities = bool(_quantity_numbers(clause)) or bool(_part_in(clause)) or has(C.UNIT)
+    if has(C.DEFECT) and not clause.negated or (has(C.WORK) and clause.negated and not has(C.RECEIVE, C.NOISE)):
+        reading.kinds.append((ClaimKind.QUALITY, sentence))
+    whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
+    if has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
+        if quantities or has(C.SHORT) or has(C.BOX) and (_box_count(clause) is None or _numbered_box(clause)):
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+        elif whole or has(C.ALL):
+            reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
+            reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
+    if has(C.RECEIVE) and has(C.NEG) and not has(C.SHORT, C.ABSENT):
+        if quantities:
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+        elif has(C.BOX) and _box_count(clause) is None:
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the three boxes never came"
+        elif not has(C.ALL) or has(C.PARCEL):
+            reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
+            reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
+    if has(C.LOST) and (has(C.PARCEL) or has(C.BOX)) and not has(C.NEG) or \
+            has(C.WHERE) and has(C.PARCEL) or has(C.SIGN) and has(C.NEG) or \
+            has(C.WAIT) and has(C.PARCEL) or has(C.STUCK) and has(C.PARCEL):
+        reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
+        reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
+    if has(C.RETURN) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
+            has(C.WRONG) and has(C.ORDER_VERB) or has(C.NEED) and has(C.LONGER) or has(C.LONGER) and has(C.NEG):
+        reading.kinds.append((ClaimKind.RETURN, sentence))
+
+
+def _opened(clause: Clause, sentence: str, reading: Reading) -> None:
+    if reading.opened_sensitive or clause.negated or not clause.has(C.OPEN):
+        return
+    if clause.has(C.SENSITIVE) and (clause.has(C.BAG) or clause.has(C.SENSITIVE)):
+        reading.opened_sensitive = sentence

@@ -1,0 +1,151 @@
+"""The vocabulary the reader reads by: for each language, the concepts the return policy needs, as lemmas.
+
+Each `<language>.toml` maps a concept to lemmas (`"a b"` is a phrase of consecutive words). Customers write
+inflected words ("vaciamos", "ausgepackt", "vidés", "emptied"): `forms.json` maps every inflected form that
+simplemma's dictionaries know for our lemmas back to the lemma. It is built from simplemma by
+`python -m rma_mailbot.vocab` (tests/test_vocab.py checks it is current), so that the bot itself never loads
+simplemma's dictionaries: all four take about 4 s of CPU and 250 MB, for a vocabulary of a few hundred words.
+Chinese has no inflection: its words are found as they are written.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FORMS = HERE / "forms.json"
+INFLECTED = ("en", "de", "fr", "es")  # languages with simplemma dictionaries
+LANGUAGES = (*INFLECTED, "zh")
+
+
+class Concept(StrEnum):
+    BOX = "box"  # a box, carton, parcel: what a shipment is counted in
+    PARCEL = "parcel"  # the shipment as a whole ("the order never came")
+    ALL = "all"  # all, every, both
+    FULLY = "fully"  # completely, thoroughly
+    RECEIVE = "receive"
+    EMPTY = "empty"  # unpack, empty, take out
+    SEARCH = "search"  # search, check, go through (emptying only with the packing or every box)
+    PACKING = "packing"  # filler, foam, packing material
+    SHORT = "short"  # short, shortfall: some of it
+    ABSENT = "absent"  # missing, fehlen, manquer, faltar: some of it, or the whole shipment
+    NEG = "neg"
+    PARTIAL = "partial"  # only, one of, the first, the other
+    OPEN = "open"
+    SENSITIVE = "sensitive"  # ESD, moisture barrier, vacuum
+    BAG = "bag"
+    LOST = "lost"
+    WHERE = "where"
+    SIGN = "sign"  # "no sign of it", "no update"
+    WAIT = "wait"
+    STUCK = "stuck"
+    RETURN = "return"
+    MISTAKE = "mistake"
+    WRONG = "wrong"
+    ORDER_VERB = "order_verb"
+    NEED = "need"
+    LONGER = "longer"  # "no longer", "not any more", cancelled
+    DEFECT = "defect"
+    WORK = "work"
+    UNIT = "unit"  # pcs, pieces, units
+    FIND = "find"
+    INSIDE = "inside"
+    DOZEN = "dozen"
+    PAPERS = "papers"  # an invoice, a packing list: paperwork missing is no missing part
+    MESSAGE = "message"  # "resend the message" returns no goods
+    NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, umlauts as 'ae', 'oe', 'ue' and 'ß' as 'ss': customers type all of these."""
+    text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    phrases: dict[tuple[str, ...], frozenset[Concept]]  # folded words of a phrase -> its concepts
+    first_words: frozenset[str]
+    longest: int  # words in the longest phrase
+    forms: dict[str, frozenset[str]]  # folded inflected form -> the lemmas it may stand for
+    compound_heads: dict[str, frozenset[Concept]]  # German: the last part of a compound ("Versandkarton")
+    chinese: dict[str, frozenset[Concept]]  # a Chinese word -> its concepts
+    chinese_longest: int
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of a phrase, as the reader splits a customer's text."""
+    from rma_mailbot.reading import latin_words  # one tokeniser for both sides
+
+    return tuple(latin_words(fold(text)))
+
+
+def _entries(language: str) -> dict[str, list[str]]:
+    return tomllib.loads((HERE / f"{language}.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    phrases: dict[tuple[str, ...], set[Concept]] = {}
+    heads: dict[str, set[Concept]] = {}
+    chinese: dict[str, set[Concept]] = {}
+    for language in LANGUAGES:
+        for concept, entries in _entries(language).items():
+            for entry in entries:
+                if language == "zh":
+                    chinese.setdefault(fold(entry), set()).add(Concept(concept))
+                    continue
+                phrase = words(entry)
+                if phrase:
+                    phrases.setdefault(phrase, set()).add(Concept(concept))
+                    if language == "de" and len(phrase) == 1 and len(phrase[0]) >= 4:
+                        heads.setdefault(phrase[0], set()).add(Concept(concept))
+    forms = json.loads(FORMS.read_text(encoding="utf-8")) if FORMS.exists() else {}
+    by_form: dict[str, set[str]] = {}
+    for table in forms.values():
+        for form, lemma in table.items():
+            by_form.setdefault(form, set()).add(lemma)
+    return Vocabulary(
+        phrases={k: frozenset(v) for k, v in phrases.items()},
+        first_words=frozenset(p[0] for p in phrases),
+        longest=max(map(len, phrases)),
+        forms={k: frozenset(v) for k, v in by_form.items()},
+        compound_heads={k: frozenset(v) for k, v in heads.items()},
+        chinese={k: frozenset(v) for k, v in chinese.items()},
+        chinese_longest=max(map(len, chinese)),
+    )
+
+
+def build_forms() -> dict[str, dict[str, str]]:
+    """Every form simplemma's dictionaries know for the lemmas of our vocabulary, folded: {language: {form: lemma}}."""
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    factory = DefaultDictionaryFactory()
+    built = {}
+    for language in INFLECTED:
+        wanted = {w for entries in _entries(language).values() for entry in entries for w in words(entry)}
+        table = {}
+        for form, lemma in factory.get_dictionary(language).items():
+            folded_lemma = fold(lemma)
+            if folded_lemma in wanted:
+                for folded_form in latin_words_of(form):
+                    if folded_form != folded_lemma:
+                        table[folded_form] = folded_lemma
+        built[language] = dict(sorted(table.items()))
+    return built
+
+
+def latin_words_of(form: str) -> tuple[str, ...]:
+    found = words(form)
+    return found if len(found) == 1 else ()
+
+
+def write_forms() -> None:
+    FORMS.write_text(json.dumps(build_forms(), ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
