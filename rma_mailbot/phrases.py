@@ -251,7 +251,8 @@ def _item(named: bool) -> str:
     qty, part = (r"(?P<qty>\d{1,6})", rf"(?P<part>{PART})") if named else (r"\d{1,6}", PART)
     part = rf"{_NOT_AN_ITEM}(?!{_UNIT}){part}(?![A-Z0-9])"
     bare = rf"{_NOT_AN_ITEM}(?!{_UNIT}){PART}(?![A-Z0-9])"  # Python allows a group name once
-    return rf"(?<![A-Z0-9.\-/]){qty}(?!\d)(?=\s*(?:{_UNIT}|{_OF}{bare}))\s*(?:{_UNIT}\s*)?(?:{_OF}{part})?"
+    # "1N4007" is a part number, not one N4007: a part comes after a space or a unit.
+    return rf"(?<![A-Z0-9.\-/]){qty}(?!\d)(?=\s*{_UNIT}|\s+{_OF}{bare})\s*(?:{_UNIT}\s*)?(?:{_OF}{part})?"
 
 
 def _items(separators: str) -> str:

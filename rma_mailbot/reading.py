@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cn2an
+from lingua import Language, LanguageDetectorBuilder
 from text_to_num import alpha2digit
 
 from rma_mailbot.models import ClaimKind, Evidence, Statement
@@ -30,7 +31,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # counts ("37/40") stay whole.
 _TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
 _NOT = re.compile(r"n['’]t\b")  # "didn't" is "did not"; other apostrophes split words ("n'avons", "l'a")
-_BREAK_MARKS = frozenset(",;()!?，；、。！？（）")
+_BREAK_MARKS = frozenset(",;!?，；、。！？")
 _CONJUNCTIONS = frozenset({
     "and", "but", "however", "although", "though", "whereas", "while", "und", "aber", "jedoch", "sondern",
     "doch", "obwohl", "et", "mais", "cependant", "pourtant", "y", "e", "pero", "aunque", "sino",
@@ -47,9 +48,26 @@ def latin_words(folded: str) -> list[str]:
     return [t for t in _TOKEN.findall(folded) if t[0].isascii() and t[0].isalnum()]
 
 
-def numbers_as_digits(text: str) -> str:
-    """'twelve', 'zwölf', 'quinze', 'veinte', '三十只' -> digits; isolated small numbers too ('both' is a concept)."""
-    for language in INFLECTED:
+@lru_cache(maxsize=1)
+def _detector():
+    # Low accuracy mode: a few MB and some 30 µs a sentence, which is plenty to tell five languages apart.
+    return LanguageDetectorBuilder.from_languages(*_LANGUAGES).with_low_accuracy_mode().build()
+
+
+_LANGUAGES = {Language.ENGLISH: "en", Language.GERMAN: "de", Language.FRENCH: "fr", Language.SPANISH: "es",
+              Language.CHINESE: "zh"}
+
+
+def language_of(sentence: str) -> str:
+    """The sentence's language among the five we read ("" when it cannot be told)."""
+    return _LANGUAGES.get(_detector().detect_language_of(sentence), "")
+
+
+def numbers_as_digits(text: str, language: str) -> str:
+    """'twelve', 'zwölf', 'quinze', 'veinte', '三十只' -> digits; isolated small numbers too ('both' is a concept).
+
+    Only in the sentence's own language: French reads "uns" as a number and Spanish "once" as eleven."""
+    if language in INFLECTED and re.search(r"[^\W\d_]", text):
         try:
             text = alpha2digit(text, language, threshold=0)
         except Exception:  # text2num is strict about odd input; a sentence it cannot read keeps its words
@@ -128,14 +146,26 @@ def _lemmas(word: str) -> frozenset[str]:
     return frozenset({word, *vocabulary().forms.get(word, ())})
 
 
-def clauses(sentence: str, is_order: Callable[[str], bool]) -> list[Clause]:
+def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None = None) -> list[Clause]:
     """The sentence's clauses, each a list of words with their concepts."""
     vocab = vocabulary()
-    tokens = _TOKEN.findall(_NOT.sub(" not", fold(numbers_as_digits(sentence))))
+    if language is None:
+        language = language_of(sentence)
+    tokens = _TOKEN.findall(_NOT.sub(" not", fold(numbers_as_digits(sentence, language))))
     found: list[Clause] = [Clause()]
+    outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        if token in "(（":
+            outer.append(found[-1])
+            found.append(Clause())
+            i += 1
+            continue
+        if token in ")）" and outer:
+            found.append(outer.pop())
+            i += 1
+            continue
         if token in _BREAK_MARKS or token in _CONJUNCTIONS:
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
@@ -192,9 +222,10 @@ def _word(token: str, before: str, is_order: Callable[[str], bool]) -> list[Word
     if m := _FRACTION.match(token):
         return [Word(token, fraction=(int(m.group(1)), int(m.group(2))))]
     concepts = _concepts_of(token)
+    if is_order(token):
+        return [Word(token, frozenset({C.PARCEL}))]  # "SO-510002 fehlt": the order, as a whole
     part = ""
-    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4 \
-            and not is_order(token):
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4:
         part = token.upper()
     if token == "dozen" or C.DOZEN in concepts:
         return [Word(token, concepts, number=12)]
@@ -381,7 +412,8 @@ def _denied_shortage(clause: Clause) -> bool:
 def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     has = clause.has
     quantities = bool(_quantity_numbers(clause)) or bool(_part_in(clause)) or has(C.UNIT)
-    if has(C.DEFECT) and not clause.negated or (has(C.WORK) and clause.negated and not has(C.RECEIVE, C.NOISE)):
+    if has(C.DEFECT) and not clause.negated or clause.negated and (
+            has(C.WORK) and not has(C.RECEIVE, C.NOISE) or has(C.ORIGINAL)):
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
     if has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):

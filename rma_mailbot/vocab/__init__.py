@@ -1,6 +1,7 @@
 """The vocabulary the reader reads by: for each language, the concepts the return policy needs, as lemmas.
 
-Each `<language>.toml` maps a concept to lemmas (`"a b"` is a phrase of consecutive words). Customers write
+Each `<language>.toml` maps a concept to lemmas (`"a b"` is a phrase of consecutive words); `unrelated`
+lists forms that simplemma gives one of our lemmas but that mean something else here (Spanish "nos" is not "no"). Customers write
 inflected words ("vaciamos", "ausgepackt", "vidés", "emptied"): `forms.json` maps every inflected form that
 simplemma's dictionaries know for our lemmas back to the lemma. It is built from simplemma by
 `python -m rma_mailbot.vocab` (tests/test_vocab.py checks it is current), so that the bot itself never loads
@@ -59,6 +60,7 @@ class Concept(StrEnum):
     DOZEN = "dozen"
     PAPERS = "papers"  # an invoice, a packing list: paperwork missing is no missing part
     MESSAGE = "message"  # "resend the message" returns no goods
+    ORIGINAL = "original"  # "not original": a quality claim
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
 
 
@@ -98,6 +100,8 @@ def vocabulary() -> Vocabulary:
     chinese: dict[str, set[Concept]] = {}
     for language in LANGUAGES:
         for concept, entries in _entries(language).items():
+            if concept == "unrelated":
+                continue
             for entry in entries:
                 if language == "zh":
                     chinese.setdefault(fold(entry), set()).add(Concept(concept))
@@ -130,11 +134,13 @@ def build_forms() -> dict[str, dict[str, str]]:
     factory = DefaultDictionaryFactory()
     built = {}
     for language in INFLECTED:
-        wanted = {w for entries in _entries(language).values() for entry in entries for w in words(entry)}
+        entries = _entries(language)
+        unrelated = {fold(w) for w in entries.pop("unrelated", [])}
+        wanted = {w for entries in entries.values() for entry in entries for w in words(entry)}
         table = {}
         for form, lemma in factory.get_dictionary(language).items():
             folded_lemma = fold(lemma)
-            if folded_lemma in wanted:
+            if folded_lemma in wanted and fold(form) not in unrelated:
                 for folded_form in latin_words_of(form):
                     if folded_form != folded_lemma:
                         table[folded_form] = folded_lemma
