@@ -33,8 +33,21 @@ from rma_mailbot.phrases import (
 )
 
 
+# A line break inside a sentence: the line ends in no stop and the next goes on in lower case or with a
+# number ("Il manque\n60 LM2596S"). Mail clients and customers wrap lines at some 72 characters. A short
+# line is a greeting or a heading ("Hello,"), never the start of the sentence below it.
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;。！？：；])[ \t]*\r?\n[ \t]*(?=[a-zà-ÿ0-9(])")
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+    return [s.strip() for s in SENTENCE_END.split(_unwrapped(text)) if s and s.strip()]
+
+
+def _unwrapped(text: str) -> str:
+    def join(found: re.Match[str]) -> str:
+        line = text[text.rfind("\n", 0, found.start()) + 1:found.start()]
+        return " " if len(line.split()) > 4 else found.group(0)
+    return _WRAPPED.sub(join, text)
 
 
 def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, ...] = ()) -> ClaimFacts:

@@ -31,6 +31,9 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # counts ("37/40") stay whole.
 _TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
 _NOT = re.compile(r"n['’]t\b")  # "didn't" is "did not"; other apostrophes split words ("n'avons", "l'a")
+_NUMBER_SIGN = re.compile(r"\bn[°º]\s*")  # "n°SO-510010" is "number", not the French negation "n'"
+_ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th|er|re|e|eme|ere|o|a|te|ten|ter)$")  # "1st", "1er", "2e", "2o"
+_PLURAL_ARTICLES = frozenset({"les", "des", "ces", "these", "those", "los", "las", "unos", "unas", "beiden"})
 _BREAK_MARKS = frozenset(",;!?，；、。！？")
 _CONJUNCTIONS = frozenset({
     "and", "but", "however", "although", "though", "whereas", "while", "und", "aber", "jedoch", "sondern",
@@ -151,7 +154,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None
     vocab = vocabulary()
     if language is None:
         language = language_of(sentence)
-    tokens = _TOKEN.findall(_NOT.sub(" not", fold(numbers_as_digits(sentence, language))))
+    tokens = _TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", numbers_as_digits(sentence, language)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
     i = 0
@@ -221,6 +224,8 @@ def _word(token: str, before: str, is_order: Callable[[str], bool]) -> list[Word
         return [Word(m.group(1), number=int(m.group(1))), Word(m.group(2), frozenset({C.UNIT}))]
     if m := _FRACTION.match(token):
         return [Word(token, fraction=(int(m.group(1)), int(m.group(2))))]
+    if _ORDINAL.match(token):
+        return [Word(token, frozenset({C.PARTIAL}))]  # "the 1st box", "le 1er", after text2num: one box of several
     concepts = _concepts_of(token)
     if is_order(token):
         return [Word(token, frozenset({C.PARCEL}))]  # "SO-510002 fehlt": the order, as a whole
@@ -229,12 +234,9 @@ def _word(token: str, before: str, is_order: Callable[[str], bool]) -> list[Word
         part = token.upper()
     if token == "dozen" or C.DOZEN in concepts:
         return [Word(token, concepts, number=12)]
-    plural = token not in _lemmas_only(token) and token.endswith("s")
+    # "Kartons", "boxes", "cajas" are forms of their lemma; "colis" is its own: then the article tells.
+    plural = before in _PLURAL_ARTICLES or token in vocabulary().forms and token[-1] in "sne"
     return [Word(token, concepts, part=part, plural=plural)]
-
-
-def _lemmas_only(token: str) -> frozenset[str]:
-    return vocabulary().forms.get(token, frozenset())
 
 
 def _read_chinese(run: str, found: list[Clause], vocab) -> None:
