@@ -243,7 +243,8 @@ _UNIT = (r"(?:(?:x|pcs?\.?|pieces?|units?|ea|reels?|rolls?|trays?|tubes?|stk\.?|
          r"|piezas?)(?![A-Z0-9])|个|片|只|颗|盘)")
 _OF = rf"(?:of\s+(?:the\s+)?|de\s+|d{_APOS}|von\s+)?"
 # A missing box is no missing part, and "missing 2 weeks of production" counts no part either.
-_NOT_AN_ITEM = r"(?!\s*(?:box(?:es)?|parcels?|cartons?|packages?|days?|weeks?|months?|hours?)\b)"
+_NOT_AN_ITEM = (r"(?!\s*(?:box(?:es)?|parcels?|cartons?|packages?|days?|weeks?|months?|hours?|kartons?|pakete?|kolli"
+                r"|colis|caisses?|cajas?|bultos?|paquetes?|tage|wochen|jours|semaines|d[ií]as|semanas)\b)")
 
 
 def _item(named: bool) -> str:

@@ -195,7 +195,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None
             continue
         found[-1].words.extend(_word(token, tokens[i - 1] if i else "", is_order))
         i += 1
-    return [c for c in found if c.words]
+    return [c for i, c in enumerate(found) if c.words and all(c is not d for d in found[:i])]
 
 
 def _phrase(window: list[str]) -> frozenset[Concept]:
@@ -250,7 +250,7 @@ def _read_chinese(run: str, found: list[Clause], vocab) -> None:
         for length in range(min(vocab.chinese_longest, len(run) - i), 0, -1):
             concepts = vocab.chinese.get(run[i:i + length])
             if concepts:
-                found[-1].words.append(Word(run[i:i + length], concepts))
+                found[-1].words.append(Word(run[i:i + length], concepts, number=12 if C.DOZEN in concepts else None))
                 i += length
                 break
         else:
@@ -292,7 +292,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     return reading
 
 
-def _box_count(clause: Clause) -> int | None:
+def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
     """How many boxes the clause is about: 0 for all of them, n for "n boxes", 1 for "the box"; None when
     it speaks of part of them only ("2 of 3 boxes", "only one box")."""
     box = clause.index(C.BOX)
@@ -307,7 +307,7 @@ def _box_count(clause: Clause) -> int | None:
             return 0 if a == b else None
     if clause.has(C.PARTIAL):
         return None
-    if clause.has(C.ALL):
+    if clause.has(C.ALL) and all_counts:
         return 0
     if box >= 0:
         before = [n for i, n in nums if box - 3 <= i < box]
@@ -326,11 +326,13 @@ def _numbered_box(clause: Clause) -> bool:
 def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
     if not clause.has(C.BOX) or clause.negated or clause.has(C.SHORT, C.ABSENT, C.LOST):
         return
-    count = _box_count(clause)
+    # In "the three boxes that came were all emptied" the "all" is about the emptying.
+    emptying = clause.has(C.EMPTY, C.SEARCH)
+    count = _box_count(clause, all_counts=not emptying)
     key_value = any(w.fraction for w in clause.words) or ":" in sentence
     if count is None or not (clause.has(C.RECEIVE) or (key_value and count == 0)):
         return
-    if count == 0 and not (clause.has(C.ALL) or any(w.fraction for w in clause.words)
+    if count == 0 and not (clause.has(C.ALL) and not emptying or any(w.fraction for w in clause.words)
                            or len(clause.numbers()) >= 2):
         return  # "the boxes arrived" says how many by no number: it may be some of them
     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, count)

@@ -114,8 +114,8 @@ def vocabulary() -> Vocabulary:
     forms = json.loads(FORMS.read_text(encoding="utf-8")) if FORMS.exists() else {}
     by_form: dict[str, set[str]] = {}
     for table in forms.values():
-        for form, lemma in table.items():
-            by_form.setdefault(form, set()).add(lemma)
+        for form, lemmas in table.items():
+            by_form.setdefault(form, set()).update(lemmas)
     return Vocabulary(
         phrases={k: frozenset(v) for k, v in phrases.items()},
         first_words=frozenset(p[0] for p in phrases),
@@ -127,7 +127,7 @@ def vocabulary() -> Vocabulary:
     )
 
 
-def build_forms() -> dict[str, dict[str, str]]:
+def build_forms() -> dict[str, dict[str, list[str]]]:
     """Every form simplemma's dictionaries know for the lemmas of our vocabulary, folded: {language: {form: lemma}}."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
@@ -137,14 +137,14 @@ def build_forms() -> dict[str, dict[str, str]]:
         entries = _entries(language)
         unrelated = {fold(w) for w in entries.pop("unrelated", [])}
         wanted = {w for entries in entries.values() for entry in entries for w in words(entry)}
-        table = {}
+        table: dict[str, set[str]] = {}
         for form, lemma in factory.get_dictionary(language).items():
             folded_lemma = fold(lemma)
             if folded_lemma in wanted and fold(form) not in unrelated:
                 for folded_form in latin_words_of(form):
                     if folded_form != folded_lemma:
-                        table[folded_form] = folded_lemma
-        built[language] = dict(sorted(table.items()))
+                        table.setdefault(folded_form, set()).add(folded_lemma)  # folding can merge two forms
+        built[language] = {form: sorted(lemmas) for form, lemmas in sorted(table.items())}
     return built
 
 
