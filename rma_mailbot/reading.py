@@ -51,6 +51,10 @@ def latin_words(folded: str) -> list[str]:
     return [t for t in _TOKEN.findall(folded) if t[0].isascii() and t[0].isalnum()]
 
 
+# German number words typed without umlauts ("zwoelf", "fuenf", "dreissig"), which text2num reads only with them.
+_GERMAN_TYPED = re.compile(r"\b\w*(?:zwoelf|fuenf|dreissig)\w*\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
 def _detector():
     # Low accuracy mode: a few MB and some 30 µs a sentence, which is plenty to tell five languages apart.
@@ -70,6 +74,8 @@ def numbers_as_digits(text: str, language: str) -> str:
     """'twelve', 'zwölf', 'quinze', 'veinte', '三十只' -> digits; isolated small numbers too ('both' is a concept).
 
     Only in the sentence's own language: French reads "uns" as a number and Spanish "once" as eleven."""
+    if language == "de":
+        text = _GERMAN_TYPED.sub(lambda m: m.group(0).replace("oe", "ö").replace("ue", "ü").replace("ss", "ß"), text)
     if language in INFLECTED and re.search(r"[^\W\d_]", text):
         try:
             text = alpha2digit(text, language, threshold=0)
@@ -276,11 +282,18 @@ class Reading:
 def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     reading = Reading()
     for sentence in sentences:
+        said = clauses(sentence, is_order)
         if sentence.rstrip().endswith(("?", "？")):
-            continue  # a question states nothing
-        for clause in clauses(sentence, is_order):
+            said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
+        boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
+        for clause in said:
             if clause.has(C.PAPERS, C.MESSAGE):
                 continue  # paperwork or a mail: not the goods
+            if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
+                boxes_named = _box_count(clause)
+            elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
+                    not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
             _boxes_received(clause, sentence, reading)
             _boxes_emptied(clause, sentence, reading)
             before = len(reading.missing_parts)

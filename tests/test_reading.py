@@ -1,0 +1,159 @@
+"""Reading by concepts (rma_mailbot/reading.py, vocab/): one row per fact and phrasing, in the five languages.
+
+Each row is a sentence and what it states: the checklist statements with the boxes they speak of (0: all of
+them), the quantities short, the claim kind read, whether the whole shipment is said to be missing, and
+whether a sealed bag is said to be opened. These phrasings are the issue's own examples and our own; the
+blind corpus (tests/customers/) measures the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rma_mailbot import reading
+from rma_mailbot.models import ClaimKind, Evidence
+from rma_mailbot.vocab import FORMS, build_forms, fold
+
+BOXES, EMPTIED = Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED
+MISSING, NON_RECEIPT, RETURN, QUALITY = (ClaimKind.MISSING_ITEMS, ClaimKind.NON_RECEIPT, ClaimKind.RETURN,
+                                         ClaimKind.QUALITY)
+
+
+def is_order(word: str) -> bool:
+    return bool(re.fullmatch(r"so-?\d{6}", word, re.IGNORECASE))
+
+
+def read(sentence: str) -> reading.Reading:
+    return reading.read([sentence], is_order)
+
+
+# (id, sentence, statements {(evidence, boxes)}, quantities [(part, qty)])
+STATEMENTS = [
+    ("en-several-facts", "All three cartons arrived and we unpacked every one of them.", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("en-single-carton", "It was a single carton and it arrived on Monday.", {(BOXES, 1)}, []),
+    ("en-the-parcel", "The parcel arrived yesterday.", {(BOXES, 1)}, []),
+    ("en-fraction", "Cartons: 3 of 3", {(BOXES, 0)}, []),
+    ("en-slash", "Boxes received: 2/2", {(BOXES, 0)}, []),
+    ("en-passive-emptied", "They have been emptied completely.", {(EMPTIED, 0)}, []),
+    ("en-took-everything-out", "We took everything out of it.", {(EMPTIED, 0)}, []),
+    ("en-two-of-three", "Only 2 of 3 boxes arrived.", set(), []),
+    ("en-not-emptied", "We have not emptied the second box yet.", set(), []),
+    ("en-dangling-negation", "We haven't, as far as I know, received all boxes.", set(), []),
+    ("en-question", "Did all the boxes arrive?", set(), []),
+    ("en-12-units-short", "We are 12 units short of NE555P.", set(), [("NE555P", 12)]),
+    ("en-short-by-a-dozen", "The LM358N came up short by a dozen.", set(), [("LM358N", 12)]),
+    ("en-not-in-the-box", "The 30 resistors were not in the box.", set(), [("", 30)]),
+    ("en-480-of-500", "Only 480 of 500 arrived.", set(), [("", 20)]),
+    ("en-37-40", "LM2596S: got 37/40", set(), [("LM2596S", 3)]),
+    ("en-shortfall-item", "Shortfall - 50 pcs", set(), [("", 50)]),
+    ("en-fifteen", "Fifteen pieces of NE555P are missing.", set(), [("NE555P", 15)]),
+    ("en-paperwork", "The invoice is missing from the parcel.", set(), []),
+    ("de-beide-kartons", "Beide Kartons sind angekommen und wir haben alles ausgepackt.", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("de-ae-ue", "Beide Kartons sind angekommen, alles ausgepackt, es fehlen zwoelf Stueck.", {(BOXES, 0), (EMPTIED, 0)},
+     [("", 12)]),
+    ("de-zwoelf", "Es fehlen zwölf Stück LM2596S.", set(), [("LM2596S", 12)]),
+    ("de-fehlmenge", "Fehlmenge: 20 Stück", set(), [("", 20)]),
+    ("de-kolli", "Beide Kolli sind da.", {(BOXES, 0)}, []),
+    ("de-compound", "Beide Versandkartons wurden vollständig geleert.", {(EMPTIED, 0)}, []),
+    ("de-nicht-ausgepackt", "Den zweiten Karton haben wir noch nicht ausgepackt.", set(), []),
+    ("fr-tous-les-colis", "Nous avons reçu tous les colis et on les a vidés.", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("fr-quinze", "Il manque quinze pièces.", set(), [("", 15)]),
+    ("fr-word-between", "Il manque apparemment 40 NE555P.", set(), [("NE555P", 40)]),
+    ("fr-no-accents", "Le colis est bien arrive, je l'ai vide completement.", {(BOXES, 1), (EMPTIED, 0)}, []),
+    ("fr-un-seul-des-deux", "Nous n'avons reçu qu'un seul des deux colis.", set(), []),
+    ("fr-number-sign", "Nous avons bien reçu la boîte de la commande n°SO-510010.", {(BOXES, 1)}, []),
+    ("es-ambas-cajas", "Recibimos ambas cajas y las vaciamos por completo.", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("es-veinte", "Faltan veinte unidades de LM2596S.", set(), [("LM2596S", 20)]),
+    ("es-bultos", "Llegaron los 4 bultos y todos vaciados a fondo.", {(BOXES, 4), (EMPTIED, 0)}, []),
+    ("es-3-de-4", "Solo hemos recibido 3 de 4 cajas.", set(), []),
+    ("zh-two-boxes", "两箱都收到了，全部清空了，少了三十只LM2596S。", {(BOXES, 0), (EMPTIED, 0)}, [("LM2596S", 30)]),
+    ("zh-first-two-of-three", "前两箱已经全部清点过，第三箱还没来得及拆。", set(), []),
+    ("zh-dozen", "LM358N 少了整整一打。", set(), [("LM358N", 12)]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "statements", "quantities"), [r[1:] for r in STATEMENTS],
+                         ids=[r[0] for r in STATEMENTS])
+def test_statements_and_quantities(sentence, statements, quantities):
+    found = read(sentence)
+    assert {(s.evidence, s.boxes) for s in found.statements} == statements
+    assert [(part, qty) for part, qty, _ in found.missing_parts][:len(quantities) or None] == quantities or \
+        (not quantities and not found.missing_parts)
+    assert all(s.sentence == sentence for s in found.statements)  # each fact keeps the sentence it came from
+
+
+# (id, sentence, the first kind read, whole shipment said to be missing)
+KINDS = [
+    ("en-never-turned-up", "It never turned up.", NON_RECEIPT, True),
+    ("en-no-sign", "Still no sign of it.", NON_RECEIPT, True),
+    ("en-12-short", "We are 12 units short.", MISSING, False),
+    ("en-one-box-missing", "One box is missing.", MISSING, False),
+    ("en-parcel-missing", "Our parcel is missing.", NON_RECEIPT, True),
+    ("en-not-original", "The NE555P are not the original TI parts.", QUALITY, False),
+    ("en-terse-return", "wrong variant, never opened, want to send back, rma?", RETURN, False),
+    ("de-sendung-fehlt", "Die Sendung fehlt.", NON_RECEIPT, True),
+    ("de-order-fehlt", "SO-510002 fehlt immer noch", NON_RECEIPT, True),
+    ("de-nicht-angekommen", "Die Sendung ist bis heute nicht bei uns angekommen.", NON_RECEIPT, True),
+    ("de-bootet-nicht", "Das Modul bootet nicht.", QUALITY, False),
+    ("fr-jamais-arrive", "Le colis n'est jamais arrivé.", NON_RECEIPT, True),
+    ("fr-manque-tout", "Il manque tout le colis.", NON_RECEIPT, True),
+    ("es-nunca-llego", "Queremos el reembolso, nunca llegó.", NON_RECEIPT, True),
+    ("es-falta-pedido", "Falta el pedido completo.", NON_RECEIPT, True),
+    ("es-devolver", "Queremos devolver las piezas.", RETURN, False),
+    ("zh-not-received", "包裹还没收到。", NON_RECEIPT, True),
+    ("zh-short", "少了30个LM2596S。", MISSING, False),
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind", "whole"), [r[1:] for r in KINDS], ids=[r[0] for r in KINDS])
+def test_kinds(sentence, kind, whole):
+    found = read(sentence)
+    assert found.kinds and found.kinds[0][0] is kind
+    assert bool(found.whole_parcel_missing) is whole
+
+
+OPENED = [
+    ("en-passive", "The moisture barrier bag has been opened.", True),
+    ("en-not-opened", "We have not opened the ESD bag.", False),
+    ("en-box-only", "We opened the box.", False),
+    ("de-pronoun", "Den Feuchtigkeitsschutzbeutel haben wir leider aufgeschnitten.", True),
+    ("fr-passive", "Le sachet anti-humidité a été ouvert.", True),
+    ("es-passive", "La bolsa antiestática fue abierta.", True),
+    ("zh-opened", "我们拆开了防静电袋。", True),
+]
+
+
+@pytest.mark.parametrize(("sentence", "opened"), [r[1:] for r in OPENED], ids=[r[0] for r in OPENED])
+def test_a_sealed_bag_opened(sentence, opened):
+    assert bool(read(sentence).opened_sensitive) is opened
+
+
+@pytest.mark.parametrize(("text", "language", "digits"), [
+    ("we are twelve units short", "en", "we are 12 units short"),
+    ("es fehlen zwölf Stück", "de", "es fehlen 12 Stück"),
+    ("il manque septante-cinq pièces", "fr", "il manque 75 pièces"),
+    ("faltan veinte unidades", "es", "faltan 20 unidades"),
+    ("少了三十只", "zh", "少了30只"),
+    ("bei uns nicht angekommen", "de", "bei uns nicht angekommen"),  # French would read "uns" as one
+    ("once we opened the box", "en", "once we opened the box"),  # Spanish would read "once" as eleven
+])
+def test_numbers_as_words_in_the_sentences_language(text, language, digits):
+    assert reading.numbers_as_digits(text, language) == digits
+
+
+def test_the_language_of_a_sentence():
+    assert reading.language_of("die Ware ist bis dato bei uns nicht eingelangt") == "de"
+    assert reading.language_of("il manque apparemment quarante pièces") == "fr"
+
+
+def test_folding_reads_typed_variants_alike():
+    assert fold("Geöffnet") == fold("geoeffnet") == "geoeffnet"
+    assert fold("reçu") == "recu" and fold("llegó") == "llego" and fold("Straße") == "strasse"
+
+
+def test_forms_json_is_built_from_the_vocabulary():
+    """After a change to a vocabulary file, `python -m rma_mailbot.vocab` rebuilds forms.json."""
+    assert json.loads(FORMS.read_text(encoding="utf-8")) == json.loads(json.dumps(build_forms()))
