@@ -101,7 +101,7 @@ def _kind(by_phrase: tuple[ClaimKind, str], concepts: reading.Reading) -> tuple[
     for preferred in (ClaimKind.QUALITY, ClaimKind.MISSING_ITEMS, ClaimKind.NON_RECEIPT, ClaimKind.RETURN):
         if found := next((s for k, s in concepts.kinds if k is preferred), None):
             return preferred, found
-    return ClaimKind.UNKNOWN, ""
+    return kind, sentence
 
 
 def _quantities(said: list[str], concepts: reading.Reading) -> tuple[tuple[tuple[str, int], ...], str]:

@@ -95,7 +95,7 @@ KIND_PATTERNS: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
     """, _IX)),
     (ClaimKind.MISSING_ITEMS, re.compile(rf"""
         \b{_UNSAID}{_NOT_PAPERWORK_BEFORE}  # \b first: it fails fast where the lookbehinds would not
-        (?<!\bpor\s)(?<!\bhace\s)  # "por falta de" is "for lack of", "hace falta" "is needed"
+        (?<!\bpor\s)(?<!\bhace\s)(?<!\bhacen\s)(?<!\bhacía\s)(?<!\bhacían\s)  # "por falta de": "for lack of"; "hace falta": "is needed"
         (?:missing | fehl(?:en|t|ende\w*) | manqu\w* | falt(?:a|an|aba|aban|aron|ante|antes))\b{_NOT_PAPERWORK_AFTER}
       | \bshort[-\s]?(?:shipped|shipment|delivery|delivered)\b | \bshipped\s+short\b | \bshort\s+by\s+\d
       | \b(?:received|got|delivered)\s+(?:only\s+)?\d+\s*\w*\s+(?:of|out\s+of|instead\s+of|rather\s+than)\s+\d+

@@ -42,8 +42,8 @@ _CONJUNCTIONS = frozenset({
 _CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "但")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
-_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒])")
-_OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en"})  # "37 of 40", "2 von 2", "37 sur 40"
+_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
+_OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 _CHINESE_OF = re.compile(r"(\d{1,6})\D{0,3}中(?:的)?(?:只有|只|仅|僅)?(\d{1,6})")  # "3箱中的2箱" (of 3, 2)
 
 
@@ -172,7 +172,11 @@ def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None
             i += 1
             continue
         if token in ")）" and outer:
-            found.append(outer.pop())
+            inside = found[-1]
+            resumed = outer.pop()
+            if all(w.number is not None for w in inside.words):  # "quinze (15)" says its number again
+                found.pop()
+            found.append(resumed)
             i += 1
             continue
         if token in _BREAK_MARKS or token in _CONJUNCTIONS:
