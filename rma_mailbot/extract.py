@@ -62,6 +62,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     missing_parts, quantity_sentence = _quantities(said, concepts)
     if missing_parts and Evidence.MISSING_QUANTITIES not in {s.evidence for s in statements}:
         statements.append(Statement(Evidence.MISSING_QUANTITIES, quantity_sentence))
+    opened = next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), "") or concepts.opened_sensitive
     photos, reports = [], []
     for part in mail.parts:
         if part.is_pdf:
@@ -76,7 +77,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         photos=tuple({p.sha256: p for p in photos}.values()),
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
-        opened_sensitive=next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), "") or concepts.opened_sensitive,
+        opened_sensitive=opened,
+        opened_parts=reading.opened_parts(opened, is_order) if opened else (),
     )
 
 

@@ -239,6 +239,7 @@ class ClaimFacts:
     reports: tuple[Report, ...] = ()
     missing_parts: tuple[tuple[str, int], ...] = ()  # (part number, quantity)
     opened_sensitive: str = ""  # the sentence saying a sealed (ESD, moisture) bag was opened
+    opened_parts: tuple[str, ...] = ()  # the part numbers that sentence names as opened ("the bag of the AMS1117")
 
     @property
     def confirmed(self) -> frozenset[Evidence]:
@@ -257,6 +258,7 @@ class ClaimFacts:
             reports=tuple({r.sha256: r for r in (*self.reports, *newer.reports)}.values()),
             missing_parts=newer.missing_parts or self.missing_parts,
             opened_sensitive=self.opened_sensitive or newer.opened_sensitive,
+            opened_parts=self.opened_parts if self.opened_sensitive else newer.opened_parts,
         )
 
 

@@ -252,6 +252,12 @@ def sensitive_parts(case: Case) -> list[Check]:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.NOT_APPLICABLE,
                       f"order {case.order.order_id}: no ESD or moisture-sensitive lines")]
     parts = ", ".join(sensitive)
+    opened = {p.upper() for p in case.facts.opened_parts}
+    named = [line for line in case.order.lines if line.part.upper() in opened]
+    if case.facts.opened_sensitive and named and not any(line.sensitive for line in named):
+        return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.PASS,
+                      f"sensitive parts {parts}; the bag opened held {', '.join(line.part for line in named)} only: "
+                      f'"{case.facts.opened_sensitive}"')]
     if case.facts.opened_sensitive:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.REVIEW,
                       f'sensitive parts {parts}; the customer wrote "{case.facts.opened_sensitive}"')]

@@ -448,7 +448,7 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
         elif has(C.BOX) and _box_count(clause) is None:
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the three boxes never came"
-        elif not has(C.ALL) or has(C.PARCEL):
+        elif not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG):  # "both never came"
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
             reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
     if has(C.LOST) and (has(C.PARCEL) or has(C.BOX)) and not has(C.NEG) or \
@@ -459,6 +459,13 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     if has(C.RETURN) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
             has(C.WRONG) and has(C.ORDER_VERB) or has(C.NEED) and has(C.LONGER) or has(C.LONGER) and has(C.NEG):
         reading.kinds.append((ClaimKind.RETURN, sentence))
+
+
+def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
+    """The part numbers named in the clauses that say something was opened: "we opened the bag of the
+    AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only."""
+    return tuple(dict.fromkeys(w.part for c in clauses(sentence, is_order) if c.has(C.OPEN) and not c.negated
+                               for w in c.words if w.part))
 
 
 def _opened(clause: Clause, sentence: str, reading: Reading) -> None:

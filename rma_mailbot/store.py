@@ -631,4 +631,5 @@ def facts_from_dict(data: dict) -> ClaimFacts:
                              tuple(r.get("active", ())), r.get("unreadable", "")) for r in data.get("reports", [])),
         missing_parts=tuple((part, int(qty)) for part, qty in data.get("missing_parts", [])),
         opened_sensitive=data.get("opened_sensitive", ""),
+        opened_parts=tuple(data.get("opened_parts", ())),
     )
