@@ -330,6 +330,9 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
         before = [n for i, n in nums if box - 3 <= i < box]
         if before:
             return before[-1]
+        after = [n for i, n in nums if box < i <= box + 3]
+        if after and clause.has(C.RECEIVE):
+            return after[0]  # "Bultos: llegaron los 2"
         return 0 if clause.words[box].plural else 1
     return None
 

@@ -138,8 +138,12 @@ def build_forms() -> dict[str, dict[str, list[str]]]:
         unrelated = {fold(w) for w in entries.pop("unrelated", [])}
         wanted = {w for entries in entries.values() for entry in entries for w in words(entry)}
         table: dict[str, set[str]] = {}
-        for form, lemma in factory.get_dictionary(language).items():
+        dictionary = factory.get_dictionary(language)
+        for form, lemma in dictionary.items():
+            # "arrivées" has the lemma "arrivée", itself a form of "arriver": one step further is allowed.
             folded_lemma = fold(lemma)
+            if folded_lemma not in wanted and lemma != form:
+                folded_lemma = fold(dictionary.get(lemma, lemma))
             if folded_lemma in wanted and fold(form) not in unrelated:
                 for folded_form in latin_words_of(form):
                     if folded_form != folded_lemma:
