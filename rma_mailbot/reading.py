@@ -13,7 +13,7 @@ The rules are the same for every language: only the vocabulary is per language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -107,9 +107,10 @@ class Word:
 class Clause:
     words: list[Word] = field(default_factory=list)
     carried_neg: bool = False  # "we haven't, as far as I know, received all boxes": a negation left dangling
+    concepts: frozenset[Concept] = frozenset()  # of all its words, once the clause is read
 
     def has(self, *concepts: Concept) -> bool:
-        return any(c in w.concepts for w in self.words for c in concepts)
+        return not self.concepts.isdisjoint(concepts)
 
     def index(self, concept: Concept) -> int:
         return next((i for i, w in enumerate(self.words) if concept in w.concepts), -1)
@@ -127,7 +128,7 @@ class Clause:
         return [(i, w.number) for i, w in enumerate(self.words) if w.number is not None]
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=16384)
 def _concepts_of(word: str) -> frozenset[Concept]:
     """A single word's concepts: itself, its lemmas, or (German compounds) its last part."""
     vocab = vocabulary()
@@ -151,16 +152,28 @@ def _concepts_of(word: str) -> frozenset[Concept]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=16384)
 def _lemmas(word: str) -> frozenset[str]:
     return frozenset({word, *vocabulary().forms.get(word, ())})
 
 
-def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None = None) -> list[Clause]:
-    """The sentence's clauses, each a list of words with their concepts."""
+def with_digits(sentence: str, languages: tuple[str, ...] = INFLECTED) -> str:
+    """The sentence with its numbers as digits. The sentence's language is told (lingua) only when one of
+    ``languages`` reads a number in it: most sentences hold none, and telling costs more than reading."""
+    if _CHINESE_NUMBER.search(sentence):
+        sentence = numbers_as_digits(sentence, "zh")
+    if not languages or not re.search(r"[^\W\d_]", sentence):
+        return sentence
+    readings = {language: numbers_as_digits(sentence, language) for language in languages}
+    if all(r == sentence for r in readings.values()):
+        return sentence
+    return readings.get(language_of(sentence), sentence)
+
+
+def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str, ...] = INFLECTED) -> list[Clause]:
+    """The sentence's clauses, each a list of words with their concepts (numbers read in ``languages``)."""
     vocab = vocabulary()
-    if language is None:
-        language = language_of(sentence)
-    tokens = _TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", numbers_as_digits(sentence, language)))))
+    tokens = _TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
     i = 0
@@ -189,64 +202,56 @@ def clauses(sentence: str, is_order: Callable[[str], bool], language: str | None
             _read_chinese(token, found, vocab)
             i += 1
             continue
-        # The longest phrase of the vocabulary that starts here.
-        taken = 0
-        for length in range(min(vocab.longest, len(tokens) - i), 1, -1):
-            window = tokens[i:i + length]
-            if any(t in _BREAK_MARKS for t in window):
-                continue
-            concepts = _phrase(window)
-            if concepts:
-                found[-1].words.append(Word(" ".join(window), concepts))
-                taken = length
-                break
-        if taken:
-            i += taken
+        if phrase := _phrase_at(tokens, i):
+            length, concepts = phrase
+            found[-1].words.append(Word(" ".join(tokens[i:i + length]), concepts))
+            i += length
             continue
-        found[-1].words.extend(_word(token, tokens[i - 1] if i else "", is_order))
+        if is_order(token):
+            found[-1].words.append(Word(token, frozenset({C.PARCEL})))  # "SO-510002 fehlt": the order, as a whole
+        else:
+            found[-1].words.extend(_word(token, i > 0 and tokens[i - 1] in _PLURAL_ARTICLES))
         i += 1
-    return [c for i, c in enumerate(found) if c.words and all(c is not d for d in found[:i])]
+    kept = [c for i, c in enumerate(found) if c.words and all(c is not d for d in found[:i])]
+    for clause in kept:
+        clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
+    return kept
 
 
-def _phrase(window: list[str]) -> frozenset[Concept]:
+def _phrase_at(tokens: list[str], i: int) -> tuple[int, frozenset[Concept]] | None:
+    """The longest phrase of the vocabulary (two words or more) that starts at tokens[i], by lemmas."""
     vocab = vocabulary()
-    if not (_lemmas(window[0]) & vocab.first_words):
-        return frozenset()
-    found: set[Concept] = set()
-    for choice in _choices([sorted(_lemmas(w)) for w in window]):
-        found |= vocab.phrases.get(choice, frozenset())
-    return frozenset(found)
+    best: tuple[int, frozenset[Concept]] | None = None
+    for lemma in _lemmas(tokens[i]) & vocab.first_words:
+        for phrase, concepts in vocab.by_first_word[lemma]:
+            if best and len(phrase) < best[0]:
+                break
+            end = i + len(phrase)
+            if end <= len(tokens) and all(w in _lemmas(t) for w, t in zip(phrase[1:], tokens[i + 1:end], strict=True)):
+                best = (len(phrase), best[1] | concepts if best and best[0] == len(phrase) else concepts)
+                break
+    return best
 
 
-def _choices(options: list[list[str]]) -> Iterable[tuple[str, ...]]:
-    if not options:
-        yield ()
-        return
-    for head in options[0]:
-        for rest in _choices(options[1:]):
-            yield (head, *rest)
-
-
-def _word(token: str, before: str, is_order: Callable[[str], bool]) -> list[Word]:
+@lru_cache(maxsize=16384)
+def _word(token: str, after_plural_article: bool) -> tuple[Word, ...]:
     if token.isdigit():
-        return [Word(token, number=int(token))] if len(token) <= 6 else [Word(token)]
+        return (Word(token, number=int(token)),) if len(token) <= 6 else (Word(token),)
     if m := _COUNT_WITH_UNIT.match(token):
-        return [Word(m.group(1), number=int(m.group(1))), Word(m.group(2), frozenset({C.UNIT}))]
+        return Word(m.group(1), number=int(m.group(1))), Word(m.group(2), frozenset({C.UNIT}))
     if m := _FRACTION.match(token):
-        return [Word(token, fraction=(int(m.group(1)), int(m.group(2))))]
+        return (Word(token, fraction=(int(m.group(1)), int(m.group(2)))),)
     if _ORDINAL.match(token):
-        return [Word(token, frozenset({C.PARTIAL}))]  # "the 1st box", "le 1er", after text2num: one box of several
+        return (Word(token, frozenset({C.PARTIAL})),)  # "the 1st box", "le 1er", after text2num: one box of several
     concepts = _concepts_of(token)
-    if is_order(token):
-        return [Word(token, frozenset({C.PARCEL}))]  # "SO-510002 fehlt": the order, as a whole
     part = ""
     if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4:
         part = token.upper()
-    if token == "dozen" or C.DOZEN in concepts:
-        return [Word(token, concepts, number=12)]
+    if C.DOZEN in concepts:
+        return (Word(token, concepts, number=12),)
     # "Kartons", "boxes", "cajas" are forms of their lemma; "colis" is its own: then the article tells.
-    plural = before in _PLURAL_ARTICLES or token in vocabulary().forms and token[-1] in "sne"
-    return [Word(token, concepts, part=part, plural=plural)]
+    plural = after_plural_article or token in vocabulary().forms and token[-1] in "sne"
+    return (Word(token, concepts, part=part, plural=plural),)
 
 
 def _read_chinese(run: str, found: list[Clause], vocab) -> None:
@@ -285,8 +290,11 @@ class Reading:
 
 def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     reading = Reading()
+    whole = "\n".join(sentences)
+    # The languages that read some number in the mail at all: each sentence is tried in these only.
+    numbered = tuple(language for language in INFLECTED if numbers_as_digits(whole, language) != whole)
     for sentence in sentences:
-        said = clauses(sentence, is_order)
+        said = clauses(sentence, is_order, numbered)
         if sentence.rstrip().endswith(("?", "？")):
             said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival

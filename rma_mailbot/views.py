@@ -98,7 +98,7 @@ def _detail_lines(detail: dict) -> str:
     out.append("\nClauses checked:")
     out += [f"  [{c['outcome']:>7}] {c['reason']}: {c['evidence']}" for c in detail["checks"]] or ["  (none)"]
     out.append("\nStatements read from the customer's mail:")
-    out += [f"  {s['evidence']}: \"{s['sentence']}\"" for s in detail["statements"]] or ["  (none)"]
+    out += [f"  {s['evidence']}{_boxes(s)}: \"{s['sentence']}\"" for s in detail["statements"]] or ["  (none)"]
     out.append("\nAttachments:")
     out += [
         f"  {a['sha256'][:12]}  {a['content_type']}  {a['size']} bytes"
@@ -182,3 +182,9 @@ def health_text(report: dict) -> str:
         lines.append("failed deliveries:")
         lines += [f"  {f['claim']} {f['reply']} -> {f['to']}: {f['error']}" for f in report["failed_deliveries"]]
     return for_terminal("\n".join(lines))
+
+
+def _boxes(statement: dict) -> str:
+    """ "(1 box)" when the customer spoke of a count of boxes, not of all of them."""
+    boxes = int(statement.get("boxes", 0) or 0)
+    return f" ({boxes} box{'es' if boxes > 1 else ''})" if boxes else ""

@@ -75,7 +75,7 @@ def fold(text: str) -> str:
 class Vocabulary:
     phrases: dict[tuple[str, ...], frozenset[Concept]]  # folded words of a phrase -> its concepts
     first_words: frozenset[str]
-    longest: int  # words in the longest phrase
+    by_first_word: dict[str, tuple[tuple[tuple[str, ...], frozenset[Concept]], ...]]  # of 2 words or more, longest first
     forms: dict[str, frozenset[str]]  # folded inflected form -> the lemmas it may stand for
     compound_heads: dict[str, frozenset[Concept]]  # German: the last part of a compound ("Versandkarton")
     chinese: dict[str, frozenset[Concept]]  # a Chinese word -> its concepts
@@ -118,8 +118,10 @@ def vocabulary() -> Vocabulary:
             by_form.setdefault(form, set()).update(lemmas)
     return Vocabulary(
         phrases={k: frozenset(v) for k, v in phrases.items()},
-        first_words=frozenset(p[0] for p in phrases),
-        longest=max(map(len, phrases)),
+        first_words=frozenset(p[0] for p in phrases if len(p) > 1),
+        by_first_word={first: tuple(sorted(((p, frozenset(c)) for p, c in phrases.items() if len(p) > 1 and p[0] == first),
+                                           key=lambda item: -len(item[0])))
+                       for first in {p[0] for p in phrases if len(p) > 1}},
         forms={k: frozenset(v) for k, v in by_form.items()},
         compound_heads={k: frozenset(v) for k, v in heads.items()},
         chinese={k: frozenset(v) for k, v in chinese.items()},
