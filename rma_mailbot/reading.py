@@ -135,7 +135,7 @@ def _concepts_of(word: str) -> frozenset[Concept]:
     found = set(vocab.phrases.get((word,), ()))
     for lemma in vocab.forms.get(word, ()):
         found |= vocab.phrases.get((lemma,), frozenset())
-    if not found and len(word) >= 7 and word.isalpha():
+    if not found and 7 <= len(word) <= 40 and word.isalpha():  # a compound, not a hostile 20,000-letter word
         for cut in range(1, len(word) - 3):
             head = word[cut:]
             lemmas = {head, *vocab.forms.get(head, ())}
@@ -212,7 +212,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
         else:
             found[-1].words.extend(_word(token, i > 0 and tokens[i - 1] in _PLURAL_ARTICLES))
         i += 1
-    kept = [c for i, c in enumerate(found) if c.words and all(c is not d for d in found[:i])]
+    seen: set[int] = set()  # a clause a parenthesis interrupted is in the list twice
+    kept = [c for c in found if c.words and not (id(c) in seen or seen.add(id(c)))]
     for clause in kept:
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
     return kept

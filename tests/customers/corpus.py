@@ -2,8 +2,9 @@
 and orders.py, never the extraction code), each with the outcome the policy demands.
 
 A case is a hit when kind, state, missing evidence and reason codes are all as expected. Run
-`python3 tests/customers/corpus.py` for the score by language and every miss; tests/test_customers.py
-holds the regression table (hits.txt: the cases that must stay hits).
+`python3 tests/customers/corpus.py` for the score by language and every miss (`--fresh`: the fresh batch in
+fresh/ only, by pattern too); tests/test_customers.py holds the regression table (hits.txt: the cases that
+must stay hits).
 """
 
 from __future__ import annotations
@@ -66,9 +67,13 @@ class Outcome:
         return f"{self.kind} {self.state} missing={sorted(self.missing)} reasons={sorted(self.reasons)}"
 
 
-def cases() -> list[Case]:
+FRESH = HERE / "fresh"  # the batch written after the last change to extraction, scored once (README)
+
+
+def cases(fresh_only: bool = False) -> list[Case]:
     found = []
-    for path in sorted(HERE.glob("*.toml")):
+    paths = sorted(FRESH.glob("*.toml")) if fresh_only else [*sorted(HERE.glob("*.toml")), *sorted(FRESH.glob("*.toml"))]
+    for path in paths:
         for entry in tomllib.loads(path.read_text(encoding="utf-8"))["mail"]:
             found.append(Case(
                 id=entry["id"], pattern=entry.get("pattern", ""), sender=entry["sender"], name=entry.get("name", ""),
@@ -127,30 +132,35 @@ class Judge:
         self.parser.close()
 
 
-def score() -> tuple[list[Case], dict[str, Outcome]]:
-    """Every case and what the bot made of it."""
+def score(fresh_only: bool = False) -> tuple[list[Case], dict[str, Outcome]]:
+    """Every case (or the fresh batch's) and what the bot made of it."""
     with tempfile.TemporaryDirectory(prefix="rma-customers-") as work:
         judge_ = Judge(Path(work))
         try:
-            all_cases = cases()
+            all_cases = cases(fresh_only)
             return all_cases, {case.id: judge_.outcome(case) for case in all_cases}
         finally:
             judge_.close()
 
 
 def main() -> None:
-    all_cases, outcomes = score()
+    all_cases, outcomes = score(fresh_only="--fresh" in sys.argv)
     hits = {c.id for c in all_cases if outcomes[c.id] == expected(c)}
     by_language = Counter(c.language for c in all_cases)
     hit_language = Counter(c.language for c in all_cases if c.id in hits)
     print(f"{len(hits)} of {len(all_cases)} hits ({100 * len(hits) / max(len(all_cases), 1):.0f}%)")
     for language in sorted(by_language):
         print(f"  {language}: {hit_language[language]} of {by_language[language]}")
+    by_pattern = Counter(c.pattern for c in all_cases)
+    hit_pattern = Counter(c.pattern for c in all_cases if c.id in hits)
+    if "--fresh" in sys.argv:
+        for pattern in sorted(by_pattern):
+            print(f"  [{pattern}]: {hit_pattern[pattern]} of {by_pattern[pattern]}")
     print("\nmisses:")
     for case in all_cases:
         if case.id not in hits:
             print(f"  {case.id} [{case.pattern}]\n    expected {expected(case)}\n    got      {outcomes[case.id]}")
-    if "--write-hits" in sys.argv:
+    if "--write-hits" in sys.argv and "--fresh" not in sys.argv:
         HITS.write_text("".join(f"{case_id}\n" for case_id in sorted(hits)))
         print(f"\n{len(hits)} hits written to {HITS}")
 
