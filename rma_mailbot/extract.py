@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import re
 
+from rma_mailbot import answers
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -50,7 +51,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
             reports.append(read_report(part, mail.text, labs))
         elif part.photo is not None:
             photos.append(part.photo)
-    return ClaimFacts(
+    facts = ClaimFacts(
         order_number=order_number(f"{mail.subject}\n{mail.text}", order_pattern),
         kind=kind,
         kind_sentence=kind_sentence,
@@ -60,6 +61,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         missing_parts=missing_parts,
         opened_sensitive=next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), ""),
     )
+    return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern), _missing_parts)
 
 
 def order_number(text: str, pattern: re.Pattern[str]) -> str:
