@@ -118,8 +118,9 @@ def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime
     claim = rt.store.claim(claim_id)
     first = rt.store.first_customer_message(claim_id)
     last = rt.store.last_customer_message(claim_id)
-    context = _context(rt, claim, kind or decision.reply, decision, customer_name, staff_reason=staff_reason,
-                       attachment_notes=notes)
+    kind = kind or decision.reply
+    context = _context(rt, claim, kind, decision, customer_name, staff_reason=staff_reason, attachment_notes=notes,
+                       **(_what_we_read(rt, claim) if kind in ASKING else {}))
     envelope = replies.Envelope(
         support_address=rt.config.bot.support_address, support_name=rt.config.bot.support_name,
         customer=claim["customer"], customer_name=customer_name, subject=first["subject"] if first else "",
@@ -153,6 +154,18 @@ def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt
         rt.templates, context, sender=rt.config.bot.support_address, sender_name=rt.config.bot.support_name,
         to=rt.config.warehouse.address, message_id=message_id, now=now, photos=photos)
     _queue(rt, claim_id, ReplyKind.WAREHOUSE_CHECK, message_id, rt.config.warehouse.address, message, text, now)
+
+
+# The replies that ask the customer for evidence: they say what we read, and ask on lines to answer in place.
+ASKING = (ReplyKind.ASK_EVIDENCE, ReplyKind.REMINDER)
+
+
+def _what_we_read(rt: Runtime, claim: dict) -> dict:
+    """What the claim's mails told us, in short words, and the order's box count the lines name."""
+    order = rt.orders.get(claim["order_id"]) if claim["order_id"] else None
+    boxes = order.boxes if order is not None else 0
+    return {"understood": replies.understood(rt.store.claim_facts(claim["id"]), claim["order_id"] or "", boxes),
+            "order_boxes": boxes}
 
 
 def _context(rt: Runtime, claim: dict, kind: ReplyKind, decision: Decision, customer_name: str,

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import re
 
-from rma_mailbot import reading
+from rma_mailbot import answers, reading
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -69,7 +69,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
             reports.append(read_report(part, mail.text, labs))
         elif part.photo is not None:
             photos.append(part.photo)
-    return ClaimFacts(
+    facts = ClaimFacts(
         order_number=order_number(f"{mail.subject}\n{mail.text}", order_pattern),
         kind=kind,
         kind_sentence=kind_sentence,
@@ -80,6 +80,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         opened_sensitive=opened,
         opened_parts=reading.opened_parts(opened, is_order) if opened else (),
     )
+    return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
+                            lambda lines: _quantities(lines, reading.read(lines, is_order))[0])
 
 
 def _order_test(order_pattern: re.Pattern[str]):

@@ -31,6 +31,7 @@ class Evidence(StrEnum):
     MISSING_QUANTITIES = "missing_quantities"
     PARCEL_PHOTOS = "parcel_photos"
     QUALITY_REPORT = "quality_report"
+    CLAIM_KIND = "claim_kind"  # which case of the policy applies, when the mail does not say
 
 
 class Reason(StrEnum):

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from rma_mailbot import identity, limits, mail_proof, overrides
+from rma_mailbot import answers, identity, limits, mail_proof, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
 from rma_mailbot.extract import claim_kind, extract, order_number, sentences
@@ -281,7 +281,8 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     our_words = [r["body_text"] for r in rt.store.replies(claim_id)]
     kept, refused = limits.split(parsed.parts, rt.config.limits, message_bytes=len(mail.raw),
                                  claim_bytes=rt.store.claim_attachment_bytes(claim_id))
-    own = dataclasses.replace(parsed, text=strip_own_words(parsed.text, our_words), parts=kept)
+    # Our words are never the customer's; the lines of ours they answer on are read from the whole mail (answers).
+    own = dataclasses.replace(parsed, text=answers.without_lines(strip_own_words(parsed.text, our_words)), parts=kept)
     facts = extract(own, rt.config.order_number_re, rt.config.policy.recognised_labs)
     _store_attachments(rt, own, facts, claim_id, row, refused)
     notes = tuple(r.describe() for r in refused) + tuple(

@@ -61,7 +61,8 @@ CLAUSES: dict[Reason, str] = {
     Reason.WAREHOUSE_CHECK: "We will forward them to our warehouse to verify our packing picture and video records.",
     Reason.REPORTED_LATE: "Please contact our support team immediately if you encounter any issues upon receiving "
     "your parcel.",
-    Reason.KIND_UNCLEAR: "Our team will read your message and answer it.",
+    Reason.KIND_UNCLEAR: "Each case of our return policy has its own steps: a parcel not received, items missing "
+    "from your shipment, a return, or a quality problem.",
     Reason.DELIVERY_DATE_UNKNOWN: "The periods of our policy count from the date of delivery, which we confirm "
     "with the carrier.",
     Reason.ROUTED_TO_STAFF: "A member of our team looks at claims like yours personally.",
@@ -128,11 +129,13 @@ def decide(facts: ClaimFacts, order: Order | None, sender: str, rules: PolicyCon
                   f"order {order.order_id}: customer_email matches the sender")
     clauses = CLAUSES_BY_KIND.get(facts.kind)
     if clauses is None:
-        check = Check(Reason.KIND_UNCLEAR, Outcome.REVIEW, "no claim kind recognised in the mail")
-        return Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.KIND_UNCLEAR,),
-                        checks=(owner, check))
-    case = Case(facts, order, rules, on)
-    decision = resolve([check for clause in clauses for check in clause(case)], rules)
+        # The customer's own order, but which case? Asked, so that the claim moves on without staff.
+        checks = [Check(Reason.KIND_UNCLEAR, Outcome.MISSING, "no claim kind recognised in the mail",
+                        needs=Evidence.CLAIM_KIND)]
+    else:
+        case = Case(facts, order, rules, on)
+        checks = [check for clause in clauses for check in clause(case)]
+    decision = resolve(checks, rules)
     return Decision(decision.state, decision.reply, decision.missing, decision.reasons, (owner, *decision.checks),
                     decision.recheck_on, decision.issue_rma)
 

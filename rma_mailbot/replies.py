@@ -19,8 +19,9 @@ from pathlib import Path
 
 import jinja2
 
+from rma_mailbot import answers
 from rma_mailbot.errors import UnsafeHeader
-from rma_mailbot.models import Evidence, Reason, ReplyKind
+from rma_mailbot.models import ClaimFacts, Evidence, Reason, ReplyKind
 from rma_mailbot.policy import CLAUSES
 from rma_mailbot.sanitise import a_labels, one_line
 
@@ -63,7 +64,12 @@ EVIDENCE_HELP: dict[Evidence, str] = {
     Evidence.PARCEL_PHOTOS: "Photos of the whole parcel: every box, its label and its contents, attached to your "
     "answer as JPEG, PNG or HEIC images.",
     Evidence.QUALITY_REPORT: "A quality report (PDF) from a third-party testing organisation recognised by us.",
+    Evidence.CLAIM_KIND: "The case your message is about: the parcel has not arrived, items are missing from it, "
+    "you want to return goods (ordered by mistake, no longer needed), or the goods have a quality problem "
+    "(defective, not original).",
 }
+# The longest line of "You told us" (a part number is a few dozen characters; a longer one is cut).
+MAX_UNDERSTOOD_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class ReplyContext:
     resolution: str = ""  # a staff approval: refund, reship, replace or credit
     staff_reason: str = ""  # a staff rejection in their own words
     attachment_notes: tuple[str, ...] = ()  # attachments we did not keep, and how to send them instead
+    understood: tuple[str, ...] = ()  # what we read from the customer's mails, in short words ("2 photos")
+    order_boxes: int = 0  # the order's box count, as the line asking for all boxes names it
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,39 @@ def render_text(env: jinja2.Environment, context: ReplyContext) -> str:
         clauses=CLAUSES,
         resolution_text=RESOLUTION_TEXT,
         goods_come_back=context.claim_kind in ("return", "quality"),
+        answer_line=answers.line,
     ).strip() + "\n"
+
+
+def understood(facts: ClaimFacts, order_id: str, boxes: int) -> tuple[str, ...]:
+    """What we read from the customer's mails, each fact once in short words of ours ("each box emptied");
+    only part numbers and an order number are the customer's (replies clean them, _echoable)."""
+    said = facts.confirmed
+    lines = []
+    if order_id:
+        lines.append(f"order {order_id}")
+    elif facts.order_number:
+        lines.append(f"order number {facts.order_number}, which we cannot find in our order book")
+    if case := answers.case_name(facts.kind):
+        lines.append(f"case: {case}")
+    if Evidence.ALL_BOXES_RECEIVED in said:
+        lines.append(f"{boxes} of {boxes} boxes received" if boxes > 1 else "the box received" if boxes == 1
+                     else "all boxes received")
+    if Evidence.BOXES_EMPTIED in said:
+        lines.append("each box emptied")
+    lines += [f"{quantity} pcs {part} missing" if part else f"{quantity} pcs missing"
+              for part, quantity in facts.missing_parts]
+    if Evidence.MISSING_QUANTITIES in said and not facts.missing_parts:
+        lines.append("missing parts described")
+    if facts.photos:
+        lines.append(_count(len(facts.photos), "photo"))
+    if facts.reports:
+        lines.append(_count(len(facts.reports), "quality report (PDF)", "quality reports (PDF)"))
+    return tuple(lines)
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"1 {one}" if n == 1 else f"{n} {many or one + 's'}"
 
 
 def subject_for(original: str, claim_ref: str) -> str:
@@ -212,7 +252,12 @@ def _echoable(context: ReplyContext) -> ReplyContext:
         statements=tuple(map(one_line, context.statements)),
         missing_parts=tuple((one_line(part), quantity) for part, quantity in context.missing_parts),
         attachment_notes=tuple(map(one_line, context.attachment_notes)),
+        understood=tuple(_cut(one_line(fact), MAX_UNDERSTOOD_CHARS) for fact in context.understood),
         staff_reason="\n".join(filter(None, map(one_line, context.staff_reason.splitlines()))))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 class _WireGenerator(BytesGenerator):

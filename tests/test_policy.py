@@ -94,8 +94,9 @@ ROWS = [
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
     ("sender_not_order_owner", claim(ClaimKind.RETURN), order(), "mallory@elsewhere.example", RULES, day(1),
      ClaimState.IN_REVIEW, ReplyKind.WRONG_SENDER, (), (Reason.SENDER_NOT_ORDER_OWNER,)),
+    # The customer's own order, case unclear: asked which case applies (issue 13), not left to staff.
     ("sender_owner_but_kind_unknown", claim(), order(), CUSTOMER, RULES, day(1),
-     ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, (), (Reason.KIND_UNCLEAR,)),
+     ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.CLAIM_KIND,), (Reason.KIND_UNCLEAR,)),
     # Non-receipt: DHL Express has 5 regular shipping days from the ship date.
     ("non_receipt_day_1_in_transit", claim(ClaimKind.NON_RECEIPT), order(delivery_date=None), CUSTOMER, RULES,
      day(1, SHIPPED), ClaimState.AWAITING_DELIVERY, ReplyKind.IN_TRANSIT, (), (Reason.DELIVERY_IN_TRANSIT,)),
