@@ -55,7 +55,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     is_order = _order_test(order_pattern)
     concepts = reading.read([mail.subject, *said], is_order)
     kind, kind_sentence = _kind(claim_kind(mail.subject, said), concepts)
-    statements = list(_statements(said))
+    # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
+    statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
     for statement in concepts.statements:
         if not any(s.evidence is statement.evidence and s.holds_for(statement.boxes or 10**6) for s in statements):
             statements.append(statement)

@@ -282,6 +282,8 @@ class Reading:
     missing_parts: list[tuple[str, int, str]] = field(default_factory=list)  # (part, quantity, sentence)
     kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
+    # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
+    partly: set[tuple[Evidence, str]] = field(default_factory=set)
     opened_sensitive: str = ""
 
     def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
@@ -325,6 +327,8 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
     for w in clause.words:
         if w.fraction:
             return 0 if w.fraction[0] == w.fraction[1] else None
+    if labelled := _labelled_boxes(clause):
+        return labelled
     nums = clause.numbers()
     # "2 of 3 boxes", "2 von 3 Kartons"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
@@ -352,13 +356,36 @@ def _numbered_box(clause: Clause) -> bool:
     return any(box - 3 <= i < box for i, _ in clause.numbers())
 
 
+_RANGE_WORDS = frozenset({"to", "bis", "a", "au", "-", "through", "thru", "hasta"})
+
+
+def _labelled_boxes(clause: Clause) -> int:
+    """Boxes named by their number ("carton 4", "la caja 1", "cartons 1 to 3"): those boxes only."""
+    words, count = clause.words, 0
+    for i, w in enumerate(words[:-1]):
+        if C.BOX in w.concepts and words[i + 1].number is not None and not (
+                i + 2 < len(words) and words[i + 2].text in _OF_WORDS):  # "Kartons: 4 von 4" counts them
+            first = words[i + 1].number
+            if i + 3 < len(words) and words[i + 2].text in _RANGE_WORDS and words[i + 3].number is not None:
+                count += max(words[i + 3].number - first + 1, 1)
+            else:
+                count += 1
+    return count
+
+
 def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
-    if not clause.has(C.BOX) or clause.negated or clause.has(C.SHORT, C.ABSENT, C.LOST):
+    if not clause.has(C.BOX) or clause.has(C.SHORT, C.ABSENT, C.LOST):
+        return
+    if clause.negated:
+        if clause.has(C.RECEIVE):
+            reading.partly.add((Evidence.ALL_BOXES_RECEIVED, sentence))
         return
     # In "the three boxes that came were all emptied" the "all" is about the emptying.
     emptying = clause.has(C.EMPTY, C.SEARCH)
     count = _box_count(clause, all_counts=not emptying)
     key_value = any(w.fraction for w in clause.words) or ":" in sentence
+    if count is None and clause.has(C.RECEIVE):
+        reading.partly.add((Evidence.ALL_BOXES_RECEIVED, sentence))
     if count is None or not (clause.has(C.RECEIVE) or (key_value and count == 0)):
         return
     if count == 0 and not (clause.has(C.ALL) and not emptying or any(w.fraction for w in clause.words)
@@ -368,14 +395,16 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
 
 
 def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
-    if clause.negated or clause.has(C.PARTIAL):
-        return
     emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
                                                                 (clause.has(C.BOX) and clause.has(C.ALL))))
+    if emptied and (clause.negated or clause.has(C.PARTIAL)) or clause.has(C.BOX) and _labelled_boxes(clause):
+        reading.partly.add((Evidence.BOXES_EMPTIED, sentence))  # "we only unpacked one", "box 3 not yet"
+    if clause.negated or clause.has(C.PARTIAL):
+        return
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
         return
-    count = 0
-    if clause.has(C.BOX) and not clause.has(C.ALL, C.FULLY):
+    count = _labelled_boxes(clause)
+    if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY):
         count = _box_count(clause)
         if count is None:
             return
