@@ -172,7 +172,14 @@ def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset()) -> str:
     return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses)) if p)
 
 
+# The signature separator (RFC 3676 "-- "; many clients drop the space): a signature and the legal notice
+# under it ("we accept no liability for content altered, incomplete or missing") are no one's claim.
+_SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)
+
+
 def _own_words(text: str) -> str:
+    if signature := _SIGNATURE.search(text):
+        text = text[:signature.start()]
     if not text.strip():
         return ""
     try:

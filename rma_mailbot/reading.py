@@ -301,6 +301,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         if sentence.rstrip().endswith(("?", "？")):
             said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
+        bag_before = False  # "der Feuchtigkeitsschutzbeutel, den haben wir aufgemacht": the bag, then "it"
         for clause in said:
             if clause.has(C.PAPERS, C.MESSAGE):
                 continue  # paperwork or a mail: not the goods
@@ -316,7 +317,8 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
-            _opened(clause, sentence, reading)
+            _opened(clause, sentence, reading, bag_before)
+            bag_before = bag_before or clause.has(C.SENSITIVE) and clause.has(C.BAG)
     return reading
 
 
@@ -509,8 +511,8 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, .
                                for w in c.words if w.part))
 
 
-def _opened(clause: Clause, sentence: str, reading: Reading) -> None:
+def _opened(clause: Clause, sentence: str, reading: Reading, bag_before: bool) -> None:
     if reading.opened_sensitive or clause.negated or not clause.has(C.OPEN):
         return
-    if clause.has(C.SENSITIVE) and (clause.has(C.BAG) or clause.has(C.SENSITIVE)):
+    if clause.has(C.SENSITIVE) or bag_before and not clause.has(C.BOX, C.BAG):
         reading.opened_sensitive = sentence
