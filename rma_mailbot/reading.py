@@ -30,7 +30,8 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A word keeps its inner hyphens, slashes and dots, so that part numbers ("LM2596S-5.0"), order numbers and
 # counts ("37/40") stay whole.
 _TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
-_NOT = re.compile(r"n['’]t\b")  # "didn't" is "did not"; other apostrophes split words ("n'avons", "l'a")
+_NOT = re.compile(r"(?:\b(?:wo|ca|sha)(?=n['’]t\b))?n['’]t\b")  # "didn't", "won't" are "... not"; other
+# apostrophes split words ("n'avons", "l'a")
 _NUMBER_SIGN = re.compile(r"\bn[°º]\s*")  # "n°SO-510010" is "number", not the French negation "n'"
 _ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th|er|re|e|eme|ere|o|a|te|ten|ter)$")  # "1st", "1er", "2e", "2o"
 _PLURAL_ARTICLES = frozenset({"les", "des", "ces", "these", "those", "los", "las", "unos", "unas", "beiden"})
@@ -481,7 +482,11 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
     if has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
-        if quantities or has(C.SHORT) or has(C.BOX) and (_box_count(clause) is None or _numbered_box(clause)):
+        if has(C.ABSENT) and has(C.ALL) and _whole_named(clause) and not _quantity_numbers(clause) \
+                and not _part_in(clause):  # "the whole shipment is missing: none of the three cartons came"
+            reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
+            reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
+        elif quantities or has(C.SHORT) or has(C.BOX) and (_box_count(clause) is None or _numbered_box(clause)):
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
         elif whole or has(C.ALL):
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
@@ -502,6 +507,11 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     if has(C.RETURN) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
             has(C.WRONG) and has(C.ORDER_VERB) or has(C.NEED) and has(C.LONGER) or has(C.LONGER) and has(C.NEG):
         reading.kinds.append((ClaimKind.RETURN, sentence))
+
+
+def _whole_named(clause: Clause) -> bool:
+    """The shipment itself is named ("shipment", "Sendung", "pedido"), not only a box of it."""
+    return any(C.PARCEL in w.concepts and C.BOX not in w.concepts and len(w.text) > 3 for w in clause.words)
 
 
 def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:

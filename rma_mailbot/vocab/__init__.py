@@ -64,6 +64,11 @@ class Concept(StrEnum):
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
 
 
+# A German compound is a noun: its last part is looked up among these concepts only ("Versandkarton"),
+# never among verbs (the English "something" would end in "hing", a form of "hängen").
+_NOUNS = frozenset({"box", "parcel", "packing", "short", "bag", "papers", "defect", "unit", "return", "sensitive"})
+
+
 def fold(text: str) -> str:
     """Lower case without accents, umlauts as 'ae', 'oe', 'ue' and 'ß' as 'ss': customers type all of these."""
     text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
@@ -109,7 +114,7 @@ def vocabulary() -> Vocabulary:
                 phrase = words(entry)
                 if phrase:
                     phrases.setdefault(phrase, set()).add(Concept(concept))
-                    if language == "de" and len(phrase) == 1 and len(phrase[0]) >= 4:
+                    if language == "de" and len(phrase) == 1 and len(phrase[0]) >= 4 and concept in _NOUNS:
                         heads.setdefault(phrase[0], set()).add(Concept(concept))
     forms = json.loads(FORMS.read_text(encoding="utf-8")) if FORMS.exists() else {}
     by_form: dict[str, set[str]] = {}
