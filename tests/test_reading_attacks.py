@@ -110,6 +110,10 @@ NOT_A_QUANTITY = [
     ("de-position", "Es fehlt der NE555P aus Position 4.", 4),
     ("fr-ligne", "Il manque les NE555P de la ligne 2.", 2),
     ("es-linea", "Faltan los NE555P de la línea 2.", 2),
+    ("en-3-of-40-missing", "3 of 40 NE555P are missing.", 37),  # 3 are missing, not 37
+    ("de-3-von-40-fehlen", "Es fehlen 3 von 40 Stück.", 37),
+    ("fr-3-sur-40", "Il manque 3 sur 40 NE555P.", 37),
+    ("es-3-de-40", "Faltan 3 de 40 NE555P.", 37),
 ]
 
 
