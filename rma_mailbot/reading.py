@@ -193,7 +193,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             found.append(resumed)
             i += 1
             continue
-        if token in _BREAK_MARKS or token in _CONJUNCTIONS:
+        if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i):  # "all boxes but one"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words))))
@@ -285,7 +285,11 @@ class Reading:
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
     # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
     partly: set[tuple[Evidence, str]] = field(default_factory=set)
-    opened_sensitive: str = ""
+    opened: list[str] = field(default_factory=list)  # the sentences saying a sealed bag was opened
+
+    @property
+    def opened_sensitive(self) -> str:
+        return self.opened[0] if self.opened else ""
 
     def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
         if not any(s.evidence is evidence and s.boxes == 0 for s in self.statements):
@@ -297,29 +301,33 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     whole = "\n".join(sentences)
     # The languages that read some number in the mail at all: each sentence is tried in these only.
     numbered = tuple(language for language in INFLECTED if numbers_as_digits(whole, language) != whole)
+    previous_bag = False
     for sentence in sentences:
         said = clauses(sentence, is_order, numbered)
         if sentence.rstrip().endswith(("?", "？")):
             said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
-        bag_before = False  # "der Feuchtigkeitsschutzbeutel, den haben wir aufgemacht": the bag, then "it"
+        named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
+        bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
             if clause.has(C.PAPERS, C.MESSAGE):
                 continue  # paperwork or a mail: not the goods
-            if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
-                boxes_named = _box_count(clause)
-            elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
-                    not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
-                reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
-            _boxes_received(clause, sentence, reading)
-            _boxes_emptied(clause, sentence, reading)
+            _opened(clause, sentence, reading, bag_in_view)
+            # "if all boxes had arrived", "we will empty them", "please confirm they all came": no checklist fact
+            if not clause.has(C.HYPOTHETICAL):
+                if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
+                    boxes_named = _box_count(clause)
+                elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
+                        not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                    reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
+                _boxes_received(clause, sentence, reading)
+                _boxes_emptied(clause, sentence, reading)
             before = len(reading.missing_parts)
             _shortage(clause, sentence, reading)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
-            _opened(clause, sentence, reading, bag_before)
-            bag_before = bag_before or clause.has(C.SENSITIVE) and clause.has(C.BAG)
+        previous_bag = named_bag
     return reading
 
 
@@ -415,23 +423,53 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
 
 
 def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
-    """Numbers that count parts: not boxes, days or weeks, not part of a fraction of boxes."""
+    """Numbers that count parts: not boxes, days or weeks, not part of a fraction of boxes; not a date, a price,
+    a year, a phone number, a package size ("0805") or the number of a line, a position or a box ("box 2")."""
     found = []
+    words = clause.words
     for i, n in clause.numbers():
-        if n > 99_999:
-            continue  # an order or a phone number written bare, not a count of parts
-        after = clause.words[i + 1] if i + 1 < len(clause.words) else None
-        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS):
-            continue
+        if n > 99_999 or words[i].text[0] == "0" or 1900 <= n <= 2100:
+            continue  # an order or a phone number written bare, "0805", a year: not a count of parts
+        after = words[i + 1] if i + 1 < len(words) else None
+        later = words[i + 2] if i + 2 < len(words) and after is not None and after.text in _OF_WORDS else None
+        before = words[i - 1] if i > 0 else None
+        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS
+                                  or later is not None and later.text in _TIME_WORDS):
+            continue  # "2 boxes", "24 November", "24 de noviembre", "45 euros"
+        if before is not None and (C.BOX in before.concepts or before.text in _LABEL_WORDS):
+            continue  # "box 2", "line 2", "Position 4", "USD 45"
+        if any(w.number is not None and len(w.text) + len(words[i].text) >= 6 for w in (before, after) if w):
+            continue  # "call 555 1234": a phone number written in groups
         found.append((i, n))
     return found
+
+
+# Words before a number that make it a label, not a count: "line 2", "Position 4", "ligne 2", "$45".
+_LABEL_WORDS = frozenset({
+    "line", "item", "position", "pos", "nr", "no", "number", "page", "ref", "reference", "invoice", "ticket", "po",
+    "zeile", "nummer", "seite", "rechnung", "ligne", "numero", "facture", "linea", "posicion", "pagina", "factura",
+    "usd", "eur", "rmb", "cny", "gbp", "chf",
+})
 
 
 _TIME_WORDS = frozenset({
     "day", "days", "week", "weeks", "month", "months", "hours", "hour", "tage", "tagen", "tag", "wochen", "woche",
     "jours", "jour", "semaines", "semaine", "mois", "dias", "dia", "semanas", "meses", "天", "周", "个月",
     "pm", "am", "uhr", "h",
+    # months (a day of the month is no count) and money (a price neither)
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "januar", "jaenner", "februar", "maerz", "mai", "juni", "juli", "oktober", "dezember",
+    "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre",
+    "diciembre", "月", "日", "号", "號", "元", "块",
+    "eur", "euro", "euros", "usd", "dollar", "dollars", "cent", "cents", "gbp", "chf", "rmb", "cny", "yuan", "franken",
 })
+
+
+def is_time_word(word: str) -> bool:
+    """A unit of time, a month or a currency ("days", "November", "EUR"): a number before it counts no part."""
+    return fold(word) in _TIME_WORDS
 
 
 def _part_in(clause: Clause) -> str:
@@ -455,7 +493,9 @@ def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
         between = {w.text for w in clause.words[i + 1:j]}
         if j - i <= 4 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
-                reading.missing_parts.append((part, b - a, sentence))
+                # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
+                short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
+                reading.missing_parts.append((part, short, sentence))
                 return
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
         for _, n in nums:
@@ -514,15 +554,28 @@ def _whole_named(clause: Clause) -> bool:
     return any(C.PARCEL in w.concepts and C.BOX not in w.concepts and len(w.text) > 3 for w in clause.words)
 
 
+# What a clause may hold and still go on listing what the clause before it opened: "we opened the bags of the
+# NE555P and the STM32F103", "..., the STM32F103 too". "The STM32 stay sealed" says something of its own.
+_LIST_GOES_ON = frozenset({C.BAG, C.UNIT, C.ALL, C.INSIDE})
+
+
 def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
-    """The part numbers named in the clauses that say something was opened: "we opened the bag of the
-    AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only."""
-    return tuple(dict.fromkeys(w.part for c in clauses(sentence, is_order) if c.has(C.OPEN) and not c.negated
-                               for w in c.words if w.part))
+    """The part numbers named in the clauses that say something was opened, and in the clauses that only go
+    on listing them: "we opened the bag of the AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only,
+    "we opened the bags of the AMS1117-3.3 and the STM32F103" both."""
+    found: list[str] = []
+    listing = False
+    for c in clauses(sentence, is_order):
+        listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
+        if listing:
+            found.extend(w.part for w in c.words if w.part)
+    return tuple(dict.fromkeys(found))
 
 
-def _opened(clause: Clause, sentence: str, reading: Reading, bag_before: bool) -> None:
-    if reading.opened_sensitive or clause.negated or not clause.has(C.OPEN):
+def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:
+    """A sealed bag opened: said of the bag ("we opened the ESD bag"), or of "it" when a sealed bag was named
+    just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box opens no bag."""
+    if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
         return
-    if clause.has(C.SENSITIVE) or bag_before and not clause.has(C.BOX, C.BAG):
-        reading.opened_sensitive = sentence
+    if clause.has(C.SENSITIVE) or bag_in_view and not clause.has(C.BOX):
+        reading.opened.append(sentence)

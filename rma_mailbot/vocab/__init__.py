@@ -62,6 +62,7 @@ class Concept(StrEnum):
     MESSAGE = "message"  # "resend the message" returns no goods
     ORIGINAL = "original"  # "not original": a quality claim
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
+    HYPOTHETICAL = "hypothetical"  # if, will, please: a condition, a plan or a request states no fact
 
 
 # A German compound is a noun: its last part is looked up among these concepts only ("Versandkarton"),
