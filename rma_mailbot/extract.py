@@ -59,7 +59,9 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
     statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
     for statement in concepts.statements:
-        if not any(s.evidence is statement.evidence and s.holds_for(statement.boxes or 10**6) for s in statements):
+        # Added unless a statement already says as much: one for all boxes covers any count.
+        if not any(s.evidence is statement.evidence and (s.boxes == 0 or s.boxes >= statement.boxes > 0)
+                   for s in statements):
             statements.append(statement)
     missing_parts, quantity_sentence = _quantities(said, concepts)
     if missing_parts and Evidence.MISSING_QUANTITIES not in {s.evidence for s in statements}:

@@ -150,7 +150,7 @@ _FORWARDED = re.compile(
 # The forwarded mail's own header block ("From: ...", "Betreff: ...", "发件人: ..."), which is no one's words.
 # A client converting HTML writes the names bold ("**From:**", "*From:*"); Thunderbird writes "Sujet :" first.
 _HEADER_LINE = re.compile(
-    r"^[ \t>]*[*_]*(?:from|sent|date|to|cc|subject|reply-to|von|gesendet|datum|an|betreff|antwort\s+an|de|envoyé"
+    r"^[ \t>]*[*_]*(?:from|sent|date|to|cc|subject|reply-to|von|gesendet|datum|an|betreff|antwort\s+an|de"
     r"|à|objet|sujet|pour|répondre\s+à|envoy[ée]|para|fecha|asunto|enviado|responder\s+a"
     r"|发件人|發件人|寄件者|日期|时间|時間|收件人|收件者|主题|主題|抄送)[*_]*\s*[:：][^\n]*$",
     re.IGNORECASE)

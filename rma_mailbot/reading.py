@@ -7,7 +7,8 @@ Chinese words as written); the sentence is cut into clauses at commas and conjun
 rule looks at the concepts of one clause. A negation negates its own clause only, so one sentence can
 state several facts ("both cartons came and we emptied each of them") and deny one of them.
 
-The rules are the same for every language: only the vocabulary is per language.
+The rules are the same for every language. Besides the vocabulary, a few function words the rules read
+by their form (conjunctions, "of", time units, plural articles) are listed here, beside the rules that use them.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
-_CHINESE_OF = re.compile(r"(\d{1,6})\D{0,3}中(?:的)?(?:只有|只|仅|僅)?(\d{1,6})")  # "3箱中的2箱" (of 3, 2)
 
 
 def latin_words(folded: str) -> list[str]:
