@@ -294,10 +294,11 @@ QUANTITY_PATTERNS: tuple[re.Pattern[str], ...] = (
     # LM2596S", "faltan 3 unidades de LM2596S", "少了3个LM2596S"
     re.compile(rf"{_MISSING_BEFORE}\W{{0,3}}(?:only\s+)?(?P<items>{_items(rf',|;|{_AND}')})", _IX),
     # "LM2596S 缺少3个", "LM2596S missing 3 pcs", "LM2596S fehlen 3 Stück"
-    re.compile(rf"(?P<part>{_DIGIT_PART})\s*(?:[:\-–]\s*)?{_PART_MISSING}\s*(?:[:\-–]\s*)?(?P<qty>\d{{1,6}})",
+    re.compile(rf"(?P<part>{_DIGIT_PART})\s*(?:[:\-–]\s*)?{_PART_MISSING}\s*(?:[:\-–]\s*)?(?<![A-Z0-9]-)(?P<qty>\d{{1,6}})",
                re.IGNORECASE),
     # "AMS1117-3.3: 5 pcs missing"
-    re.compile(rf"(?P<part>{_DIGIT_PART})\s*[:\-–]\s*(?P<qty>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:are\s+|is\s+)?"
+    # A dash between part and count is spaced: "ESP32-WROOM-32" is one part number.
+    re.compile(rf"(?P<part>{_DIGIT_PART})(?:\s*:\s*|\s+[\-–]\s+|\s*–\s*)(?P<qty>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:are\s+|is\s+)?"
                rf"(?:\b(?:missing|short|fehlen|fehlt|manquant\w*|faltan)\b|缺少|少了)", re.IGNORECASE),
     # "LM2596S: received 37 of 40"
     re.compile(rf"""

@@ -384,6 +384,17 @@ def _labelled_boxes(clause: Clause) -> int:
     return count
 
 
+def _some_of(clause: Clause) -> int:
+    """ "we emptied three of them", "2 of the boxes": that many, not all."""
+    words = clause.words
+    for i, w in enumerate(words[:-1]):
+        if w.number is not None and words[i + 1].text in _OF_WORDS | {"davon", "d'entre"} and not (
+                i + 2 < len(words) and words[i + 2].number is not None) and not (  # "3 of 3" is all of them
+                i > 0 and C.ALL in words[i - 1].concepts):  # "every one of them"
+            return w.number
+    return 0
+
+
 def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
     if not clause.has(C.BOX) or clause.has(C.SHORT, C.ABSENT, C.LOST):
         return
@@ -414,7 +425,7 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
         return
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
         return
-    count = _labelled_boxes(clause)
+    count = _labelled_boxes(clause) or _some_of(clause)
     if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY):
         count = _box_count(clause)
         if count is None:
@@ -534,8 +545,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     if has(C.RECEIVE) and has(C.NEG) and not has(C.SHORT, C.ABSENT):
         if quantities:
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
-        elif has(C.BOX) and _box_count(clause) is None:
-            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the three boxes never came"
+        elif has(C.BOX) and _box_count(clause) is None or _not_all(clause):
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the boxes never came", "not all came"
         elif not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG):  # "both never came"
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
             reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
@@ -547,6 +558,16 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     if has(C.RETURN) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
             has(C.WRONG) and has(C.ORDER_VERB) or has(C.NEED) and has(C.LONGER) or has(C.LONGER) and has(C.NEG):
         reading.kinds.append((ClaimKind.RETURN, sentence))
+
+
+_NONE_WORDS = frozenset({"none", "neither", "nothing", "keins", "keiner", "keine", "kein", "nichts", "aucun", "aucune",
+                         "rien", "ninguno", "ninguna", "nada", "ningun"})
+
+
+def _not_all(clause: Clause) -> bool:
+    """ "not everything came", "no ha venido todo": a negation before the "all" (but "none of them" is none)."""
+    neg, every = clause.index(C.NEG), clause.index(C.ALL)
+    return 0 <= neg < every and clause.words[neg].text not in _NONE_WORDS
 
 
 def _whole_named(clause: Clause) -> bool:
@@ -577,5 +598,11 @@ def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool =
     just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box opens no bag."""
     if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
         return
-    if clause.has(C.SENSITIVE) or bag_in_view and not clause.has(C.BOX):
+    if clause.has(C.SENSITIVE) or bag_in_view and not _opens_a_box(clause):
         reading.opened.append(sentence)
+
+
+def _opens_a_box(clause: Clause) -> bool:
+    """The box is what was opened ("we opened the carton"), not only named ("on l'a ouvert en recevant la boîte")."""
+    opened, box = clause.index(C.OPEN), clause.index(C.BOX)
+    return box >= 0 and (box < opened or box - opened <= 3)
