@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import cn2an
 from lingua import Language, LanguageDetectorBuilder
 from text_to_num import alpha2digit
 
@@ -44,6 +43,7 @@ _CONJUNCTIONS = frozenset({
 _CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "但")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
+_CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
@@ -88,6 +88,8 @@ def numbers_as_digits(text: str, language: str) -> str:
 
 
 def _chinese_number(numeral: str) -> str:
+    import cn2an  # here: importing it costs some 0.4 s, and most mails hold no Chinese numeral
+
     try:
         return str(int(cn2an.cn2an(numeral.replace("兩", "两"), "smart")))
     except (ValueError, KeyError, TypeError):
@@ -161,6 +163,7 @@ def _lemmas(word: str) -> frozenset[str]:
 def with_digits(sentence: str, languages: tuple[str, ...] = INFLECTED) -> str:
     """The sentence with its numbers as digits. The sentence's language is told (lingua) only when one of
     ``languages`` reads a number in it: most sentences hold none, and telling costs more than reading."""
+    sentence = _CHINESE_FIRST_N.sub("其中", sentence)  # "前两箱" (the first two boxes) is some of them; "两个月前" is "ago"
     if _CHINESE_NUMBER.search(sentence):
         sentence = numbers_as_digits(sentence, "zh")
     if not languages or not re.search(r"[^\W\d_]", sentence):
@@ -307,6 +310,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         if sentence.rstrip().endswith(("?", "？")):
             said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
+        arrived = False  # "the delivery came in, both boxes (2 of 2)": the arrival, then the boxes
         named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
@@ -317,9 +321,15 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             if not clause.has(C.HYPOTHETICAL):
                 if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
                     boxes_named = _box_count(clause)
+                    if arrived and boxes_named is not None and not clause.has(
+                            C.EMPTY, C.SEARCH, C.OPEN, C.SHORT, C.ABSENT, C.PARTIAL, C.LOST) and (
+                            clause.has(C.ALL) or any(w.fraction for w in clause.words) or clause.numbers()):
+                        reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
                 elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
                         not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
                     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
+                arrived = arrived or clause.has(C.RECEIVE) and not clause.has(C.BOX) and not clause.negated \
+                    and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL)
                 _boxes_received(clause, sentence, reading)
                 _boxes_emptied(clause, sentence, reading)
             before = len(reading.missing_parts)

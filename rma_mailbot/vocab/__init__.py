@@ -12,6 +12,7 @@ Chinese has no inflection: its words are found as they are written.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -70,11 +71,15 @@ class Concept(StrEnum):
 _NOUNS = frozenset({"box", "parcel", "packing", "short", "bag", "papers", "defect", "unit", "return", "sensitive"})
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")  # accents, once decomposed
+
+
 def fold(text: str) -> str:
     """Lower case without accents, umlauts as 'ae', 'oe', 'ue' and 'ß' as 'ss': customers type all of these."""
     text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", _COMBINING.sub("", unicodedata.normalize("NFKD", text)))
 
 
 @dataclass(frozen=True)
