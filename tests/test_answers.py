@@ -370,12 +370,16 @@ def answer(bot, ours: dict, sender: str, fill: dict[str, str], *, top: str = "An
     bot.poll(now=at)
 
 
-def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_claim(bot):
-    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001",
-                           "Hello, we received all 2 boxes of order SO-200001, but 3 pcs of LM2596S are missing. "
-                           "Photos of the whole parcel attached.", photos=2))
+def missing_parts_claim(bot, body: str, photos: int) -> dict:
+    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001", body, photos=photos))
     bot.poll()
     [claim] = bot.claims()
+    return claim
+
+
+def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_claim(bot):
+    claim = missing_parts_claim(bot, "Hello, we received all 2 boxes of order SO-200001, but 3 pcs of LM2596S are "
+                                "missing. Photos of the whole parcel attached.", photos=2)
     assert (claim["state"], json.loads(claim["missing"])) == ("awaiting_evidence", ["boxes_emptied"])
     ours = last_reply(bot, claim["id"])
     assert ("You told us:\n- order SO-200001\n- case: items missing\n- 2 of 2 boxes received\n"
@@ -392,11 +396,8 @@ def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_cl
 
 
 def test_a_no_on_a_line_is_no_evidence_even_outside_the_quote(bot):
-    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001",
-                           "We received all 2 boxes of order SO-200001, 3 pcs of LM2596S are missing. Photos attached.",
-                           photos=2))
-    bot.poll()
-    [claim] = bot.claims()
+    claim = missing_parts_claim(bot, "We received all 2 boxes of order SO-200001, 3 pcs of LM2596S are missing. "
+                                "Photos attached.", photos=2)
     answer(bot, last_reply(bot, claim["id"]), "alice@example.net", {"Each box emptied completely": "no"},
            quote=False, top="Not yet, sorry.")
     claim = bot.rt.store.claim(claim["id"])
@@ -470,11 +471,8 @@ def test_the_boxes_we_understood_are_the_boxes_the_customer_spoke_of(spoken_of, 
 
 
 def test_a_partial_box_count_is_echoed_as_it_is_and_the_answer_on_the_line_completes_it(bot):
-    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001",
-                           "One box came, we emptied it; 3 pcs of LM2596S are missing from SO-200001. Photos attached.",
-                           photos=1))
-    bot.poll()
-    [claim] = bot.claims()
+    claim = missing_parts_claim(bot, "One box came, we emptied it; 3 pcs of LM2596S are missing from SO-200001. "
+                                "Photos attached.", photos=1)
     assert json.loads(claim["missing"]) == ["all_boxes_received"]
     ours = last_reply(bot, claim["id"])
     assert "- 1 of 2 boxes received\n" in ours["body_text"]
