@@ -30,6 +30,7 @@ from rma_mailbot.phrases import (
     QUANTITY_PATTERNS,
     SENTENCE_END,
     STATEMENT_PATTERNS,
+    UNSTATED,
 )
 
 
@@ -55,14 +56,17 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     is_order = _order_test(order_pattern)
     concepts = reading.read([mail.subject, *said], is_order)
     kind, kind_sentence = _kind(claim_kind(mail.subject, said), concepts)
-    statements = list(_statements(said))
+    # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
+    statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
     for statement in concepts.statements:
-        if not any(s.evidence is statement.evidence and s.holds_for(statement.boxes or 10**6) for s in statements):
+        # Added unless a statement already says as much: one for all boxes covers any count.
+        if not any(s.evidence is statement.evidence and (s.boxes == 0 or s.boxes >= statement.boxes > 0)
+                   for s in statements):
             statements.append(statement)
     missing_parts, quantity_sentence = _quantities(said, concepts)
     if missing_parts and Evidence.MISSING_QUANTITIES not in {s.evidence for s in statements}:
         statements.append(Statement(Evidence.MISSING_QUANTITIES, quantity_sentence))
-    opened = next((s for s in said if _affirmed(OPENED_SENSITIVE, s)), "") or concepts.opened_sensitive
+    opened = list(dict.fromkeys([*(s for s in said if _affirmed(OPENED_SENSITIVE, s)), *concepts.opened]))
     photos, reports = [], []
     for part in mail.parts:
         if part.is_pdf:
@@ -77,11 +81,23 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         photos=tuple({p.sha256: p for p in photos}.values()),
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
-        opened_sensitive=opened,
-        opened_parts=reading.opened_parts(opened, is_order) if opened else (),
+        opened_sensitive=opened[0] if opened else "",
+        opened_parts=_opened_parts(opened, is_order),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
                             lambda lines: _quantities(lines, reading.read(lines, is_order))[0])
+
+
+def _opened_parts(opened: list[str], is_order) -> tuple[str, ...]:
+    """The parts whose bags the customer says they opened, over every sentence saying so; none at all (the bag
+    of any part, then) when one of those sentences names no part: "we also opened the moisture barrier bag"."""
+    found: list[str] = []
+    for sentence in opened:
+        parts = reading.opened_parts(sentence, is_order)
+        if not parts:
+            return ()
+        found.extend(parts)
+    return tuple(dict.fromkeys(found))
 
 
 def _order_test(order_pattern: re.Pattern[str]):
@@ -137,7 +153,7 @@ def claim_kind(subject: str, said: list[str]) -> tuple[ClaimKind, str]:
     return ClaimKind.UNKNOWN, ""
 
 
-def _affirmed(pattern: re.Pattern[str], sentence: str) -> bool:
+def _affirmed(pattern: re.Pattern[str], sentence: str, unstated: re.Pattern[str] = NEGATION) -> bool:
     """The pattern is said, and not negated in its own clause before it ends ("we have not opened the bag").
 
     Only the clause counts: in "no problem, all boxes arrived" the "no" is about something else.
@@ -150,14 +166,15 @@ def _affirmed(pattern: re.Pattern[str], sentence: str) -> bool:
     for found in pattern.finditer(sentence):
         before = bisect.bisect_right(breaks, found.start())
         clause = breaks[before - 1] if before else 0
-        if not (NEGATION.search(sentence, clause, found.end()) or dangling <= clause):
+        if not (NEGATION.search(sentence, clause, found.end()) or unstated.search(sentence, clause, found.end())
+                or dangling <= clause):
             return True
     return False
 
 
 def _statements(said: list[str]):
     for evidence, pattern in STATEMENT_PATTERNS:
-        sentence = next((s for s in said if _affirmed(pattern, s)), None)
+        sentence = next((s for s in said if _affirmed(pattern, s, UNSTATED)), None)
         if sentence is not None:
             yield Statement(evidence, sentence)
 
@@ -181,8 +198,11 @@ def _missing_parts(said: list[str]):
         for _, found in sorted(counted.items()):  # in the order the customer wrote them
             groups = found.groupdict()
             part = (groups.get("part") or "").upper().rstrip(".")
-            if part in NOT_A_PART or (part and not re.search(r"\d", part) and len(part) < 4):
-                part = ""
+            # "24 November", "555 1234", "0805 resistors": a date, a phone number, a package size, no count
+            if reading.is_time_word(part) or part.isdigit() or (groups.get("qty") or "1")[0] == "0":
+                continue
+            if part in NOT_A_PART or (part and not re.search(r"\d", part)):
+                part = ""  # "20 pcs short", "12 resistors": a count of no part number
             if groups.get("want"):
                 quantity = int(groups["want"]) - int(groups["got"])
             else:

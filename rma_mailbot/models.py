@@ -259,7 +259,7 @@ class ClaimFacts:
             reports=tuple({r.sha256: r for r in (*self.reports, *newer.reports)}.values()),
             missing_parts=newer.missing_parts or self.missing_parts,
             opened_sensitive=self.opened_sensitive or newer.opened_sensitive,
-            opened_parts=self.opened_parts if self.opened_sensitive else newer.opened_parts,
+            opened_parts=_opened_parts(self, newer),
         )
 
 
@@ -318,3 +318,13 @@ class PollReport:
     overrides_applied: int = 0
     override_problems: tuple[str, ...] = ()
     delivery_error: str = ""  # the relay (or Drafts) could not be reached: replies wait in the outbox
+
+
+def _opened_parts(older: ClaimFacts, newer: ClaimFacts) -> tuple[str, ...]:
+    """Both mails' opened parts; none (the bag of any part, then) when a mail says a bag was opened and names
+    no part."""
+    said = [facts for facts in (older, newer) if facts.opened_sensitive]
+    if any(not facts.opened_parts for facts in said):
+        return ()
+    return tuple(dict.fromkeys(part for facts in said for part in facts.opened_parts))
+

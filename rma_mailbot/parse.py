@@ -148,9 +148,11 @@ _FORWARDED = re.compile(
     r"|message\s+transf[ée]r[ée]|mensaje\s+reenviado|转发的邮件|转发邮件|轉寄的郵件|轉寄郵件)\b[^\n]*$",
     re.IGNORECASE | re.MULTILINE)
 # The forwarded mail's own header block ("From: ...", "Betreff: ...", "发件人: ..."), which is no one's words.
+# A client converting HTML writes the names bold ("**From:**", "*From:*"); Thunderbird writes "Sujet :" first.
 _HEADER_LINE = re.compile(
-    r"^[ \t>]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoyé|date|à|objet|envoy[ée]"
-    r"|para|fecha|asunto|enviado|发件人|發件人|寄件者|日期|时间|時間|收件人|收件者|主题|主題|抄送)\s*[:：][^\n]*$",
+    r"^[ \t>]*[*_]*(?:from|sent|date|to|cc|subject|reply-to|von|gesendet|datum|an|betreff|antwort\s+an|de"
+    r"|à|objet|sujet|pour|répondre\s+à|envoy[ée]|para|fecha|asunto|enviado|responder\s+a"
+    r"|发件人|發件人|寄件者|日期|时间|時間|收件人|收件者|主题|主題|抄送)[*_]*\s*[:：][^\n]*$",
     re.IGNORECASE)
 
 
@@ -164,7 +166,8 @@ def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset()) -> str:
     head, rest = text[:marker.start()], text[marker.end():]
     lines = rest.lstrip("\n").splitlines()
     header = []
-    while lines and (_HEADER_LINE.match(lines[0]) or not lines[0].strip("> \t") and not header):
+    while lines and (_HEADER_LINE.match(lines[0]) or not lines[0].strip("> \t") and not header
+                     or header and header[-1].strip() and lines[0][:1] in " \t" and lines[0].strip()):  # folded
         header.append(lines.pop(0))
     if any(address in line.lower() for line in header for address in own_addresses):
         return _own_words(head)
@@ -172,7 +175,14 @@ def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset()) -> str:
     return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses)) if p)
 
 
+# The signature separator (RFC 3676 "-- "; many clients drop the space): a signature and the legal notice
+# under it ("we accept no liability for content altered, incomplete or missing") are no one's claim.
+_SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)
+
+
 def _own_words(text: str) -> str:
+    if signature := _SIGNATURE.search(text):
+        text = text[:signature.start()]
     if not text.strip():
         return ""
     try:

@@ -38,11 +38,22 @@ NEGATION = re.compile(rf"""
       \b(?:not|never|none|nobody|no\s+one|neither|nor|cannot|only|yet\s+to)\b
     | (?<=\w)n{_APOS}t\b                                 # didn't, haven't, won't
     | \bno\b(?!\.|\s*[#:]?\s*\d)                         # but not "order no. 104233" / "no 5"
-    | \b(?:nicht|nie|niemals|kein\w*|nur)\b              # German puts "nicht" late: it falls inside the match
+    | \b(?:nicht|nie|niemals|niemand|kein\w*|nur)\b      # German puts "nicht" late: it falls inside the match
     | \b(?:ne|pas|jamais|aucun\w*|seul\w*)\b | \bn{_APOS}(?=\w)   # French "n'avons pas"
-    | \b(?:nunca|jamás|ningun\w*|ningún|s[óo]lo|solamente|tampoco)\b
+    | \b(?:nunca|jamás|nadie|ningun\w*|ningún|s[óo]lo|solamente|tampoco)\b
     | 并非 | [没未] | 只(?!是) | 仅
     | (?<!不得)不(?!小心|好意思|过|得不|久)               # 不小心 "by accident", 不得不 "had to" negate nothing
+""", _IX)
+
+# A checklist item is not confirmed by a part of the boxes ("we emptied some of the boxes", "all boxes but one"),
+# a doubt, a condition, a plan or a request ("if all boxes had arrived", "please confirm all boxes arrived").
+UNSTATED = re.compile(r"""
+      \b(?:some|most|few|several|except|but\s+(?:one|two|three|1|2|3)|doubt\w*|if|whether|would|will|should
+         |please|supposed|going\s+to|need\s+to)\b
+    | \b(?:einige\w*|mehrere\w*|manche\w*|meisten|außer|bezweifl\w*|falls|bitte|würden?|sollen|sollten)\b
+    | \b(?:quelques|plusieurs|certain(?:e)?s|plupart|sauf|dout\w*|si|veuillez)\b
+    | \b(?:algun[oa]s|vari[oa]s|mayoría|excepto|salvo|dud\w+|por\s+favor)\b
+    | 一些 | 有些 | 几个 | 幾個 | 大部分 | 如果 | 要是 | 假如 | 请 | 請
 """, _IX)
 
 # "We have not, as you asked, opened the bag": an English negation cut off by a comma still holds.
@@ -283,10 +294,11 @@ QUANTITY_PATTERNS: tuple[re.Pattern[str], ...] = (
     # LM2596S", "faltan 3 unidades de LM2596S", "少了3个LM2596S"
     re.compile(rf"{_MISSING_BEFORE}\W{{0,3}}(?:only\s+)?(?P<items>{_items(rf',|;|{_AND}')})", _IX),
     # "LM2596S 缺少3个", "LM2596S missing 3 pcs", "LM2596S fehlen 3 Stück"
-    re.compile(rf"(?P<part>{_DIGIT_PART})\s*(?:[:\-–]\s*)?{_PART_MISSING}\s*(?:[:\-–]\s*)?(?P<qty>\d{{1,6}})",
+    re.compile(rf"(?P<part>{_DIGIT_PART})\s*(?:[:\-–]\s*)?{_PART_MISSING}\s*(?:[:\-–]\s*)?(?<![A-Z0-9]-)(?P<qty>\d{{1,6}})",
                re.IGNORECASE),
     # "AMS1117-3.3: 5 pcs missing"
-    re.compile(rf"(?P<part>{_DIGIT_PART})\s*[:\-–]\s*(?P<qty>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:are\s+|is\s+)?"
+    # A dash between part and count is spaced: "ESP32-WROOM-32" is one part number.
+    re.compile(rf"(?P<part>{_DIGIT_PART})(?:\s*:\s*|\s+[\-–]\s+|\s*–\s*)(?P<qty>\d{{1,6}})\s*(?:{_UNIT}\s*)?(?:are\s+|is\s+)?"
                rf"(?:\b(?:missing|short|fehlen|fehlt|manquant\w*|faltan)\b|缺少|少了)", re.IGNORECASE),
     # "LM2596S: received 37 of 40"
     re.compile(rf"""

@@ -255,9 +255,12 @@ def sensitive_parts(case: Case) -> list[Check]:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.NOT_APPLICABLE,
                       f"order {case.order.order_id}: no ESD or moisture-sensitive lines")]
     parts = ", ".join(sensitive)
+    # Passes only when every part named as opened is a line of the order that is not sensitive: a part the
+    # order does not hold as written ("STM32F103" for STM32F103C8T6) may be a sensitive one.
     opened = {p.upper() for p in case.facts.opened_parts}
     named = [line for line in case.order.lines if line.part.upper() in opened]
-    if case.facts.opened_sensitive and named and not any(line.sensitive for line in named):
+    plain = {line.part.upper() for line in named if not line.sensitive}
+    if case.facts.opened_sensitive and opened and opened <= plain:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.PASS,
                       f"sensitive parts {parts}; the bag opened held {', '.join(line.part for line in named)} only: "
                       f'"{case.facts.opened_sensitive}"')]

@@ -7,7 +7,8 @@ Chinese words as written); the sentence is cut into clauses at commas and conjun
 rule looks at the concepts of one clause. A negation negates its own clause only, so one sentence can
 state several facts ("both cartons came and we emptied each of them") and deny one of them.
 
-The rules are the same for every language: only the vocabulary is per language.
+The rules are the same for every language. Besides the vocabulary, a few function words the rules read
+by their form (conjunctions, "of", time units, plural articles) are listed here, beside the rules that use them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A word keeps its inner hyphens, slashes and dots, so that part numbers ("LM2596S-5.0"), order numbers and
 # counts ("37/40") stay whole.
 _TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
-_NOT = re.compile(r"n['’]t\b")  # "didn't" is "did not"; other apostrophes split words ("n'avons", "l'a")
+_NOT = re.compile(r"(?:\b(?:wo|ca|sha)(?=n['’]t\b))?n['’]t\b")  # "didn't", "won't" are "... not"; other
+# apostrophes split words ("n'avons", "l'a")
 _NUMBER_SIGN = re.compile(r"\bn[°º]\s*")  # "n°SO-510010" is "number", not the French negation "n'"
 _ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th|er|re|e|eme|ere|o|a|te|ten|ter)$")  # "1st", "1er", "2e", "2o"
 _PLURAL_ARTICLES = frozenset({"les", "des", "ces", "these", "those", "los", "las", "unos", "unas", "beiden"})
@@ -44,7 +46,6 @@ _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
-_CHINESE_OF = re.compile(r"(\d{1,6})\D{0,3}中(?:的)?(?:只有|只|仅|僅)?(\d{1,6})")  # "3箱中的2箱" (of 3, 2)
 
 
 def latin_words(folded: str) -> list[str]:
@@ -192,7 +193,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             found.append(resumed)
             i += 1
             continue
-        if token in _BREAK_MARKS or token in _CONJUNCTIONS:
+        if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i):  # "all boxes but one"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words))))
@@ -282,7 +283,13 @@ class Reading:
     missing_parts: list[tuple[str, int, str]] = field(default_factory=list)  # (part, quantity, sentence)
     kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
-    opened_sensitive: str = ""
+    # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
+    partly: set[tuple[Evidence, str]] = field(default_factory=set)
+    opened: list[str] = field(default_factory=list)  # the sentences saying a sealed bag was opened
+
+    @property
+    def opened_sensitive(self) -> str:
+        return self.opened[0] if self.opened else ""
 
     def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
         if not any(s.evidence is evidence and s.boxes == 0 for s in self.statements):
@@ -294,27 +301,33 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     whole = "\n".join(sentences)
     # The languages that read some number in the mail at all: each sentence is tried in these only.
     numbered = tuple(language for language in INFLECTED if numbers_as_digits(whole, language) != whole)
+    previous_bag = False
     for sentence in sentences:
         said = clauses(sentence, is_order, numbered)
         if sentence.rstrip().endswith(("?", "？")):
             said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
+        named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
+        bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
             if clause.has(C.PAPERS, C.MESSAGE):
                 continue  # paperwork or a mail: not the goods
-            if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
-                boxes_named = _box_count(clause)
-            elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
-                    not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
-                reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
-            _boxes_received(clause, sentence, reading)
-            _boxes_emptied(clause, sentence, reading)
+            _opened(clause, sentence, reading, bag_in_view)
+            # "if all boxes had arrived", "we will empty them", "please confirm they all came": no checklist fact
+            if not clause.has(C.HYPOTHETICAL):
+                if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
+                    boxes_named = _box_count(clause)
+                elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
+                        not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                    reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
+                _boxes_received(clause, sentence, reading)
+                _boxes_emptied(clause, sentence, reading)
             before = len(reading.missing_parts)
             _shortage(clause, sentence, reading)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
-            _opened(clause, sentence, reading)
+        previous_bag = named_bag
     return reading
 
 
@@ -325,6 +338,8 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
     for w in clause.words:
         if w.fraction:
             return 0 if w.fraction[0] == w.fraction[1] else None
+    if labelled := _labelled_boxes(clause):
+        return labelled
     nums = clause.numbers()
     # "2 of 3 boxes", "2 von 3 Kartons"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
@@ -352,13 +367,47 @@ def _numbered_box(clause: Clause) -> bool:
     return any(box - 3 <= i < box for i, _ in clause.numbers())
 
 
+_RANGE_WORDS = frozenset({"to", "bis", "a", "au", "-", "through", "thru", "hasta"})
+
+
+def _labelled_boxes(clause: Clause) -> int:
+    """Boxes named by their number ("carton 4", "la caja 1", "cartons 1 to 3"): those boxes only."""
+    words, count = clause.words, 0
+    for i, w in enumerate(words[:-1]):
+        if C.BOX in w.concepts and words[i + 1].number is not None and not (
+                i + 2 < len(words) and words[i + 2].text in _OF_WORDS):  # "Kartons: 4 von 4" counts them
+            first = words[i + 1].number
+            if i + 3 < len(words) and words[i + 2].text in _RANGE_WORDS and words[i + 3].number is not None:
+                count += max(words[i + 3].number - first + 1, 1)
+            else:
+                count += 1
+    return count
+
+
+def _some_of(clause: Clause) -> int:
+    """ "we emptied three of them", "2 of the boxes": that many, not all."""
+    words = clause.words
+    for i, w in enumerate(words[:-1]):
+        if w.number is not None and words[i + 1].text in _OF_WORDS | {"davon", "d'entre"} and not (
+                i + 2 < len(words) and words[i + 2].number is not None) and not (  # "3 of 3" is all of them
+                i > 0 and C.ALL in words[i - 1].concepts):  # "every one of them"
+            return w.number
+    return 0
+
+
 def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
-    if not clause.has(C.BOX) or clause.negated or clause.has(C.SHORT, C.ABSENT, C.LOST):
+    if not clause.has(C.BOX) or clause.has(C.SHORT, C.ABSENT, C.LOST):
+        return
+    if clause.negated:
+        if clause.has(C.RECEIVE):
+            reading.partly.add((Evidence.ALL_BOXES_RECEIVED, sentence))
         return
     # In "the three boxes that came were all emptied" the "all" is about the emptying.
     emptying = clause.has(C.EMPTY, C.SEARCH)
     count = _box_count(clause, all_counts=not emptying)
     key_value = any(w.fraction for w in clause.words) or ":" in sentence
+    if count is None and clause.has(C.RECEIVE):
+        reading.partly.add((Evidence.ALL_BOXES_RECEIVED, sentence))
     if count is None or not (clause.has(C.RECEIVE) or (key_value and count == 0)):
         return
     if count == 0 and not (clause.has(C.ALL) and not emptying or any(w.fraction for w in clause.words)
@@ -368,14 +417,16 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
 
 
 def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
-    if clause.negated or clause.has(C.PARTIAL):
-        return
     emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
                                                                 (clause.has(C.BOX) and clause.has(C.ALL))))
+    if emptied and (clause.negated or clause.has(C.PARTIAL)) or clause.has(C.BOX) and _labelled_boxes(clause):
+        reading.partly.add((Evidence.BOXES_EMPTIED, sentence))  # "we only unpacked one", "box 3 not yet"
+    if clause.negated or clause.has(C.PARTIAL):
+        return
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
         return
-    count = 0
-    if clause.has(C.BOX) and not clause.has(C.ALL, C.FULLY):
+    count = _labelled_boxes(clause) or _some_of(clause)
+    if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY):
         count = _box_count(clause)
         if count is None:
             return
@@ -383,23 +434,53 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
 
 
 def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
-    """Numbers that count parts: not boxes, days or weeks, not part of a fraction of boxes."""
+    """Numbers that count parts: not boxes, days or weeks, not part of a fraction of boxes; not a date, a price,
+    a year, a phone number, a package size ("0805") or the number of a line, a position or a box ("box 2")."""
     found = []
+    words = clause.words
     for i, n in clause.numbers():
-        if n > 99_999:
-            continue  # an order or a phone number written bare, not a count of parts
-        after = clause.words[i + 1] if i + 1 < len(clause.words) else None
-        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS):
-            continue
+        if n > 99_999 or words[i].text[0] == "0" or 1900 <= n <= 2100:
+            continue  # an order or a phone number written bare, "0805", a year: not a count of parts
+        after = words[i + 1] if i + 1 < len(words) else None
+        later = words[i + 2] if i + 2 < len(words) and after is not None and after.text in _OF_WORDS else None
+        before = words[i - 1] if i > 0 else None
+        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS
+                                  or later is not None and later.text in _TIME_WORDS):
+            continue  # "2 boxes", "24 November", "24 de noviembre", "45 euros"
+        if before is not None and (C.BOX in before.concepts or before.text in _LABEL_WORDS):
+            continue  # "box 2", "line 2", "Position 4", "USD 45"
+        if any(w.number is not None and len(w.text) + len(words[i].text) >= 6 for w in (before, after) if w):
+            continue  # "call 555 1234": a phone number written in groups
         found.append((i, n))
     return found
+
+
+# Words before a number that make it a label, not a count: "line 2", "Position 4", "ligne 2", "$45".
+_LABEL_WORDS = frozenset({
+    "line", "item", "position", "pos", "nr", "no", "number", "page", "ref", "reference", "invoice", "ticket", "po",
+    "zeile", "nummer", "seite", "rechnung", "ligne", "numero", "facture", "linea", "posicion", "pagina", "factura",
+    "usd", "eur", "rmb", "cny", "gbp", "chf",
+})
 
 
 _TIME_WORDS = frozenset({
     "day", "days", "week", "weeks", "month", "months", "hours", "hour", "tage", "tagen", "tag", "wochen", "woche",
     "jours", "jour", "semaines", "semaine", "mois", "dias", "dia", "semanas", "meses", "天", "周", "个月",
     "pm", "am", "uhr", "h",
+    # months (a day of the month is no count) and money (a price neither)
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "januar", "jaenner", "februar", "maerz", "mai", "juni", "juli", "oktober", "dezember",
+    "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre",
+    "diciembre", "月", "日", "号", "號", "元", "块",
+    "eur", "euro", "euros", "usd", "dollar", "dollars", "cent", "cents", "gbp", "chf", "rmb", "cny", "yuan", "franken",
 })
+
+
+def is_time_word(word: str) -> bool:
+    """A unit of time, a month or a currency ("days", "November", "EUR"): a number before it counts no part."""
+    return fold(word) in _TIME_WORDS
 
 
 def _part_in(clause: Clause) -> str:
@@ -423,7 +504,9 @@ def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
         between = {w.text for w in clause.words[i + 1:j]}
         if j - i <= 4 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
-                reading.missing_parts.append((part, b - a, sentence))
+                # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
+                short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
+                reading.missing_parts.append((part, short, sentence))
                 return
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
         for _, n in nums:
@@ -450,7 +533,11 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
     if has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
-        if quantities or has(C.SHORT) or has(C.BOX) and (_box_count(clause) is None or _numbered_box(clause)):
+        if has(C.ABSENT) and has(C.ALL) and _whole_named(clause) and not _quantity_numbers(clause) \
+                and not _part_in(clause):  # "the whole shipment is missing: none of the three cartons came"
+            reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
+            reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
+        elif quantities or has(C.SHORT) or has(C.BOX) and (_box_count(clause) is None or _numbered_box(clause)):
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
         elif whole or has(C.ALL):
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
@@ -458,8 +545,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     if has(C.RECEIVE) and has(C.NEG) and not has(C.SHORT, C.ABSENT):
         if quantities:
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
-        elif has(C.BOX) and _box_count(clause) is None:
-            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the three boxes never came"
+        elif has(C.BOX) and _box_count(clause) is None or _not_all(clause):
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the boxes never came", "not all came"
         elif not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG):  # "both never came"
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
             reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
@@ -473,15 +560,49 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
         reading.kinds.append((ClaimKind.RETURN, sentence))
 
 
+_NONE_WORDS = frozenset({"none", "neither", "nothing", "keins", "keiner", "keine", "kein", "nichts", "aucun", "aucune",
+                         "rien", "ninguno", "ninguna", "nada", "ningun"})
+
+
+def _not_all(clause: Clause) -> bool:
+    """ "not everything came", "no ha venido todo": a negation before the "all" (but "none of them" is none)."""
+    neg, every = clause.index(C.NEG), clause.index(C.ALL)
+    return 0 <= neg < every and clause.words[neg].text not in _NONE_WORDS
+
+
+def _whole_named(clause: Clause) -> bool:
+    """The shipment itself is named ("shipment", "Sendung", "pedido"), not only a box of it."""
+    return any(C.PARCEL in w.concepts and C.BOX not in w.concepts and len(w.text) > 3 for w in clause.words)
+
+
+# What a clause may hold and still go on listing what the clause before it opened: "we opened the bags of the
+# NE555P and the STM32F103", "..., the STM32F103 too". "The STM32 stay sealed" says something of its own.
+_LIST_GOES_ON = frozenset({C.BAG, C.UNIT, C.ALL, C.INSIDE})
+
+
 def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
-    """The part numbers named in the clauses that say something was opened: "we opened the bag of the
-    AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only."""
-    return tuple(dict.fromkeys(w.part for c in clauses(sentence, is_order) if c.has(C.OPEN) and not c.negated
-                               for w in c.words if w.part))
+    """The part numbers named in the clauses that say something was opened, and in the clauses that only go
+    on listing them: "we opened the bag of the AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only,
+    "we opened the bags of the AMS1117-3.3 and the STM32F103" both."""
+    found: list[str] = []
+    listing = False
+    for c in clauses(sentence, is_order):
+        listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
+        if listing:
+            found.extend(w.part for w in c.words if w.part)
+    return tuple(dict.fromkeys(found))
 
 
-def _opened(clause: Clause, sentence: str, reading: Reading) -> None:
-    if reading.opened_sensitive or clause.negated or not clause.has(C.OPEN):
+def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:
+    """A sealed bag opened: said of the bag ("we opened the ESD bag"), or of "it" when a sealed bag was named
+    just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box opens no bag."""
+    if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
         return
-    if clause.has(C.SENSITIVE) and (clause.has(C.BAG) or clause.has(C.SENSITIVE)):
-        reading.opened_sensitive = sentence
+    if clause.has(C.SENSITIVE) or bag_in_view and not _opens_a_box(clause):
+        reading.opened.append(sentence)
+
+
+def _opens_a_box(clause: Clause) -> bool:
+    """The box is what was opened ("we opened the carton"), not only named ("on l'a ouvert en recevant la boîte")."""
+    opened, box = clause.index(C.OPEN), clause.index(C.BOX)
+    return box >= 0 and (box < opened or box - opened <= 3)

@@ -625,7 +625,8 @@ def facts_from_dict(data: dict) -> ClaimFacts:
         order_number=data.get("order_number", ""),
         kind=ClaimKind(data.get("kind", ClaimKind.UNKNOWN)),
         kind_sentence=data.get("kind_sentence", ""),
-        statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"], int(s.get("boxes", 0))) for s in data.get("statements", [])),
+        statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"], int(s.get("boxes", 0)))
+                         for s in data.get("statements", [])),
         photos=tuple(Photo(**p) for p in data.get("photos", [])),
         reports=tuple(Report(r["sha256"], r.get("lab", ""), LabSource(r.get("found_in", LabSource.NONE)),
                              tuple(r.get("active", ())), r.get("unreadable", "")) for r in data.get("reports", [])),

@@ -62,6 +62,12 @@ class Concept(StrEnum):
     MESSAGE = "message"  # "resend the message" returns no goods
     ORIGINAL = "original"  # "not original": a quality claim
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
+    HYPOTHETICAL = "hypothetical"  # if, will, please: a condition, a plan or a request states no fact
+
+
+# A German compound is a noun: its last part is looked up among these concepts only ("Versandkarton"),
+# never among verbs (the English "something" would end in "hing", a form of "hängen").
+_NOUNS = frozenset({"box", "parcel", "packing", "short", "bag", "papers", "defect", "unit", "return", "sensitive"})
 
 
 def fold(text: str) -> str:
@@ -109,7 +115,7 @@ def vocabulary() -> Vocabulary:
                 phrase = words(entry)
                 if phrase:
                     phrases.setdefault(phrase, set()).add(Concept(concept))
-                    if language == "de" and len(phrase) == 1 and len(phrase[0]) >= 4:
+                    if language == "de" and len(phrase) == 1 and len(phrase[0]) >= 4 and concept in _NOUNS:
                         heads.setdefault(phrase[0], set()).add(Concept(concept))
     forms = json.loads(FORMS.read_text(encoding="utf-8")) if FORMS.exists() else {}
     by_form: dict[str, set[str]] = {}
