@@ -81,10 +81,11 @@ LINES: dict[Evidence, Line] = {
 
 # Yes and no as customers write them on a line, in our five languages (accents and case do not matter).
 YES = frozenset({
-    "yes", "y", "yes we did", "yes i did", "yes all", "yes all of them", "yes done", "yep", "yeah", "correct",
-    "ja", "j", "jawohl", "ja haben wir", "ja habe ich", "ja alle", "ja alles", "ja erledigt", "stimmt",
-    "oui", "oui tous", "oui toutes", "oui c est fait", "oui nous l avons fait", "exact",
-    "si", "si todas", "si todos", "si lo hicimos", "claro", "correcto",
+    "yes", "y", "yes we did", "yes i did", "yes all", "yes all of them", "yes both", "yes done", "yep", "yeah",
+    "correct",
+    "ja", "j", "jawohl", "ja haben wir", "ja habe ich", "ja alle", "ja alles", "ja beide", "ja erledigt", "stimmt",
+    "oui", "oui tous", "oui toutes", "oui les deux", "oui c est fait", "oui nous l avons fait", "exact",
+    "si", "si todas", "si todos", "si ambas", "si ambos", "si lo hicimos", "claro", "correcto",
     "是", "是的", "对", "对的", "對", "對的", "有", "有的",
 })
 NO = frozenset({
@@ -211,8 +212,8 @@ def added_to(facts: ClaimFacts, full_text: str, order_number: Callable[[str], st
     explicit word: the case and the order number they answered win over what was read from their prose; a
     statement or a part adds to those already read, and nothing read is ever taken away."""
     answered = read(full_text, order_number, quantities)
-    seen = {s.evidence for s in facts.statements}
-    statements = facts.statements + tuple(s for s in answered.statements if s.evidence not in seen)
+    seen = {(s.evidence, s.boxes) for s in facts.statements}  # an answer speaks of all boxes ("One box came" not)
+    statements = facts.statements + tuple(s for s in answered.statements if (s.evidence, s.boxes) not in seen)
     parts = dict(facts.missing_parts)
     parts.update((part, quantity) for part, quantity in answered.missing_parts if part not in parts)
     if answered.kind is not ClaimKind.UNKNOWN:

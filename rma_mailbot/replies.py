@@ -21,7 +21,7 @@ import jinja2
 
 from rma_mailbot import answers
 from rma_mailbot.errors import UnsafeHeader
-from rma_mailbot.models import ClaimFacts, Evidence, Reason, ReplyKind
+from rma_mailbot.models import ClaimFacts, Evidence, Reason, ReplyKind, Statement
 from rma_mailbot.policy import CLAUSES
 from rma_mailbot.sanitise import a_labels, one_line
 
@@ -153,9 +153,8 @@ def understood(facts: ClaimFacts, order_id: str, boxes: int) -> tuple[str, ...]:
         lines.append(f"order number {facts.order_number}, which we cannot find in our order book")
     if case := answers.case_name(facts.kind):
         lines.append(f"case: {case}")
-    if Evidence.ALL_BOXES_RECEIVED in said:
-        lines.append(f"{boxes} of {boxes} boxes received" if boxes > 1 else "the box received" if boxes == 1
-                     else "all boxes received")
+    if received := [s for s in facts.statements if s.evidence is Evidence.ALL_BOXES_RECEIVED]:
+        lines.append(_boxes_received(received, boxes))
     if Evidence.BOXES_EMPTIED in said:
         lines.append("each box emptied")
     lines += [f"{quantity} pcs {part} missing" if part else f"{quantity} pcs missing"
@@ -167,6 +166,16 @@ def understood(facts: ClaimFacts, order_id: str, boxes: int) -> tuple[str, ...]:
     if facts.reports:
         lines.append(_count(len(facts.reports), "quality report (PDF)", "quality reports (PDF)"))
     return tuple(lines)
+
+
+def _boxes_received(statements: list[Statement], boxes: int) -> str:
+    """The boxes the customer said arrived, against the order's count (0: not known): "1 of 2 boxes received"."""
+    if boxes == 1:
+        return "the box received"
+    if any(s.holds_for(boxes or 10**6) for s in statements):
+        return f"{boxes} of {boxes} boxes received" if boxes else "all boxes received"
+    most = max(s.boxes for s in statements)
+    return f"{most} of {boxes} boxes received" if boxes else _count(most, "box received", "boxes received")
 
 
 def _count(n: int, one: str, many: str = "") -> str:

@@ -70,6 +70,8 @@ ROWS = [
     ("en_case_and_spacing", "  each   BOX  emptied completely :   yes  ", said(E)),
     ("en_y", f"> {EMPTIED}: y", said(E)),
     ("en_yes_we_did", f"> {BOXES}: yes we did", said(A)),
+    ("en_yes_both", f"> {BOXES}: Yes, both.", said(A)),
+    ("es_si_ambas", f"> {BOXES}: sí, ambas", said(A)),
     ("en_boxes_hint_left_out", "> All boxes of the order received: yes", said(A)),
     ("en_boxes_other_count", "All boxes of the order received (the order has 7): yes", said(A)),
     ("de_ja", f"> {EMPTIED}: ja", said(E)),
@@ -368,12 +370,16 @@ def answer(bot, ours: dict, sender: str, fill: dict[str, str], *, top: str = "An
     bot.poll(now=at)
 
 
-def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_claim(bot):
-    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001",
-                           "Hello, we received all 2 boxes of order SO-200001, but 3 pcs of LM2596S are missing. "
-                           "Photos of the whole parcel attached.", photos=2))
+def missing_parts_claim(bot, body: str, photos: int) -> dict:
+    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001", body, photos=photos))
     bot.poll()
     [claim] = bot.claims()
+    return claim
+
+
+def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_claim(bot):
+    claim = missing_parts_claim(bot, "Hello, we received all 2 boxes of order SO-200001, but 3 pcs of LM2596S are "
+                                "missing. Photos of the whole parcel attached.", photos=2)
     assert (claim["state"], json.loads(claim["missing"])) == ("awaiting_evidence", ["boxes_emptied"])
     ours = last_reply(bot, claim["id"])
     assert ("You told us:\n- order SO-200001\n- case: items missing\n- 2 of 2 boxes received\n"
@@ -390,11 +396,8 @@ def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_cl
 
 
 def test_a_no_on_a_line_is_no_evidence_even_outside_the_quote(bot):
-    bot.deliver(claim_mail("alice@example.net", "Missing parts SO-200001",
-                           "We received all 2 boxes of order SO-200001, 3 pcs of LM2596S are missing. Photos attached.",
-                           photos=2))
-    bot.poll()
-    [claim] = bot.claims()
+    claim = missing_parts_claim(bot, "We received all 2 boxes of order SO-200001, 3 pcs of LM2596S are missing. "
+                                "Photos attached.", photos=2)
     answer(bot, last_reply(bot, claim["id"]), "alice@example.net", {"Each box emptied completely": "no"},
            quote=False, top="Not yet, sorry.")
     claim = bot.rt.store.claim(claim["id"])
@@ -447,3 +450,36 @@ def test_a_mail_that_makes_the_case_clear_answers_the_question_too(bot):
     bot.poll(now=later)
     claim = bot.rt.store.claim(claim["id"])
     assert (claim["state"], claim["kind"]) == ("approved", "return") and claim["rma_number"]
+
+
+def test_a_yes_for_all_boxes_adds_to_a_statement_about_some_of_them():
+    """"One box came" speaks of one box; the answered line of all of them: the claim needs the second."""
+    some = ClaimFacts(statements=(Statement(Evidence.ALL_BOXES_RECEIVED, "One box came.", boxes=1),))
+    facts = answers.added_to(some, f"> {BOXES}: yes", lambda value: "", extract._missing_parts)
+    assert [(s.sentence, s.boxes) for s in facts.statements] == [("One box came.", 1), (f"{BOXES}: yes", 0)]
+    every = ClaimFacts(statements=(Statement(Evidence.ALL_BOXES_RECEIVED, "Both boxes came."),))
+    assert answers.added_to(every, f"> {BOXES}: yes", lambda value: "", extract._missing_parts) == every
+
+
+@pytest.mark.parametrize(("spoken_of", "boxes", "echo"), [
+    (0, 2, "2 of 2 boxes received"), (1, 2, "1 of 2 boxes received"), (2, 2, "2 of 2 boxes received"),
+    (1, 1, "the box received"), (0, 0, "all boxes received"), (2, 0, "2 boxes received"),
+], ids=["all_of_two", "one_of_two", "two_of_two", "one_box_order", "count_unknown", "two_of_unknown"])
+def test_the_boxes_we_understood_are_the_boxes_the_customer_spoke_of(spoken_of, boxes, echo):
+    facts = ClaimFacts(statements=(Statement(Evidence.ALL_BOXES_RECEIVED, "x", boxes=spoken_of),))
+    assert replies.understood(facts, "", boxes) == (echo,)
+
+
+def test_a_partial_box_count_is_echoed_as_it_is_and_the_answer_on_the_line_completes_it(bot):
+    claim = missing_parts_claim(bot, "One box came, we emptied it; 3 pcs of LM2596S are missing from SO-200001. "
+                                "Photos attached.", photos=1)
+    assert json.loads(claim["missing"]) == ["all_boxes_received"]
+    ours = last_reply(bot, claim["id"])
+    assert "- 1 of 2 boxes received\n" in ours["body_text"]
+    assert "\nAll boxes of the order received (the order has 2 boxes): yes / no\n" in ours["body_text"]
+    answer(bot, ours, "alice@example.net", {"All boxes of the order received": "the second one tomorrow"})
+    assert bot.rt.store.claim(claim["id"])["state"] == "awaiting_evidence"  # no yes
+    answer(bot, last_reply(bot, claim["id"]), "alice@example.net", {"All boxes of the order received": "Yes, both."},
+           minutes=20)
+    claim = bot.rt.store.claim(claim["id"])
+    assert claim["state"] == "in_review" and "warehouse_check" in json.loads(claim["reasons"])
