@@ -55,7 +55,9 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     said = sentences(mail.text)
     is_order = _order_test(order_pattern)
     concepts = reading.read([mail.subject, *said], is_order)
-    kind, kind_sentence = _kind(claim_kind(mail.subject, said), concepts)
+    # A notice about mail or paperwork ("missing or damaged attachments should be reported to the sender",
+    # "marchandises manquantes ou défectueuses ... conformément à nos CGV") names no claim's kind.
+    kind, kind_sentence = _kind(claim_kind(mail.subject, [s for s in said if s not in concepts.notices]), concepts)
     # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
     statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
     for statement in concepts.statements:

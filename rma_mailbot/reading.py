@@ -286,6 +286,7 @@ class Reading:
     missing_parts: list[tuple[str, int, str]] = field(default_factory=list)  # (part, quantity, sentence)
     kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
+    notices: set[str] = field(default_factory=set)  # about paperwork, mail or terms: no claim kind in them
     # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
     partly: set[tuple[Evidence, str]] = field(default_factory=set)
     opened: list[str] = field(default_factory=list)  # the sentences saying a sealed bag was opened
@@ -314,8 +315,10 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
-            if clause.has(C.PAPERS, C.MESSAGE):
-                continue  # paperwork or a mail: not the goods
+            if clause.has(C.PAPERS, C.MESSAGE, C.NOTICE):
+                if clause.has(C.NOTICE):
+                    reading.notices.add(sentence)
+                continue  # paperwork, a mail or a legal notice: not the goods
             _opened(clause, sentence, reading, bag_in_view)
             # "if all boxes had arrived", "we will empty them", "please confirm they all came": no checklist fact
             if not clause.has(C.HYPOTHETICAL):

@@ -62,6 +62,7 @@ class Concept(StrEnum):
     PAPERS = "papers"  # an invoice, a packing list: paperwork missing is no missing part
     MESSAGE = "message"  # "resend the message" returns no goods
     ORIGINAL = "original"  # "not original": a quality claim
+    NOTICE = "notice"  # a legal notice or terms: "intended recipient", "conformément à nos CGV"
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
     HYPOTHETICAL = "hypothetical"  # if, will, please: a condition, a plan or a request states no fact
 
