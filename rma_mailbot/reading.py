@@ -315,10 +315,12 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
-            if clause.has(C.PAPERS, C.MESSAGE, C.NOTICE):
+            if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
+                    _quantity_numbers(clause) and _part_in(clause)):
                 if clause.has(C.NOTICE):
                     reading.notices.add(sentence)
-                continue  # paperwork, a mail or a legal notice: not the goods
+                continue  # paperwork, a mail or a legal notice ("the invoice is missing"): not the goods,
+                # unless parts are counted beside it ("compared to the packing list, 50 LM2596S are missing")
             _opened(clause, sentence, reading, bag_in_view)
             # "if all boxes had arrived", "we will empty them", "please confirm they all came": no checklist fact
             if not clause.has(C.HYPOTHETICAL):
@@ -515,7 +517,7 @@ def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
     # "received 37 of 40", "only 480 of 500 arrived", "37 von 40"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = {w.text for w in clause.words[i + 1:j]}
-        if j - i <= 4 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
+        if j - i <= 6 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
                 # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
                 short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
