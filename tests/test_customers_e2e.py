@@ -235,6 +235,10 @@ def test_customer_mail_end_to_end(batch, case_id):
     assert str(got) == str(expected(case)), label
     assert claim["claim_date"] == ARRIVED.date().isoformat(), label
 
+    if case.expect_kind == "unknown" and case.expect_state == "in_review":
+        # No order number and no claim words: staff look, nobody is answered (no backscatter to spam).
+        assert seen.replies == [] and seen.warehouse == [] and not claim["rma_number"], label
+        return
     # Exactly one reply, to the customer, answering their mail.
     assert len(seen.replies) == 1, (label, [str(m["Subject"]) for _, m in seen.replies])
     [(rcpt_tos, reply)] = seen.replies

@@ -110,7 +110,9 @@ SLOW = [
 def test_a_report_past_the_caps_is_unreadable_within_seconds(make, why):
     started = time.process_time()
     reading = read_pdf(make())
-    assert time.process_time() - started < 3  # today's main spent minutes on the first
+    # Seconds, not minutes (the main of issue 12 spent minutes on the first). 10 s, not 3: one machine of ours
+    # reads the million-token page in 3.1 to 4.1 s of CPU, old code and new alike.
+    assert time.process_time() - started < 10
     assert reading.unreadable.startswith(why) and reading.text == ""
 
 
