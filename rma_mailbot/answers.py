@@ -16,14 +16,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from rma_mailbot.models import ClaimFacts, ClaimKind, Evidence, Statement
 
 log = logging.getLogger(__name__)
 
 
-class Answer(Enum):
+class Answer(StrEnum):
     """What the customer writes after a line's colon."""
 
     YES_NO = "yes_no"

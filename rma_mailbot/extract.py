@@ -18,6 +18,7 @@ from rma_mailbot.models import (
     PdfReading,
     Report,
     Statement,
+    opened_parts_of,
 )
 from rma_mailbot.phrases import (
     CLAUSE_BREAK,
@@ -84,22 +85,10 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
         opened_sensitive=opened[0] if opened else "",
-        opened_parts=_opened_parts(opened, is_order),
+        opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order) for sentence in opened]),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
                             lambda lines: _quantities(lines, reading.read(lines, is_order))[0])
-
-
-def _opened_parts(opened: list[str], is_order) -> tuple[str, ...]:
-    """The parts whose bags the customer says they opened, over every sentence saying so; none at all (the bag
-    of any part, then) when one of those sentences names no part: "we also opened the moisture barrier bag"."""
-    found: list[str] = []
-    for sentence in opened:
-        parts = reading.opened_parts(sentence, is_order)
-        if not parts:
-            return ()
-        found.extend(parts)
-    return tuple(dict.fromkeys(found))
 
 
 def _order_test(order_pattern: re.Pattern[str]):

@@ -320,11 +320,15 @@ class PollReport:
     delivery_error: str = ""  # the relay (or Drafts) could not be reached: replies wait in the outbox
 
 
-def _opened_parts(older: ClaimFacts, newer: ClaimFacts) -> tuple[str, ...]:
-    """Both mails' opened parts; none (the bag of any part, then) when a mail says a bag was opened and names
-    no part."""
-    said = [facts for facts in (older, newer) if facts.opened_sensitive]
-    if any(not facts.opened_parts for facts in said):
+def opened_parts_of(openings: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The parts of every opening (a sentence, or a mail) together; none (the bag of any part, then) when one
+    opening names no part: "we also opened the moisture barrier bag"."""
+    if any(not parts for parts in openings):
         return ()
-    return tuple(dict.fromkeys(part for facts in said for part in facts.opened_parts))
+    return tuple(dict.fromkeys(part for parts in openings for part in parts))
+
+
+def _opened_parts(older: ClaimFacts, newer: ClaimFacts) -> tuple[str, ...]:
+    """Both mails' opened parts, over the mails that say a bag was opened."""
+    return opened_parts_of([facts.opened_parts for facts in (older, newer) if facts.opened_sensitive])
 

@@ -22,14 +22,10 @@ from lingua import Language, LanguageDetectorBuilder
 from text_to_num import alpha2digit
 
 from rma_mailbot.models import ClaimKind, Evidence, Statement
-from rma_mailbot.vocab import INFLECTED, Concept, fold, vocabulary
+from rma_mailbot.vocab import INFLECTED, TOKEN, Concept, fold, vocabulary
 
 C = Concept
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# A word keeps its inner hyphens, slashes and dots, so that part numbers ("LM2596S-5.0"), order numbers and
-# counts ("37/40") stay whole.
-_TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
 _NOT = re.compile(r"(?:\b(?:wo|ca|sha)(?=n['’]t\b))?n['’]t\b")  # "didn't", "won't" are "... not"; other
 # apostrophes split words ("n'avons", "l'a")
 _NUMBER_SIGN = re.compile(r"\bn[°º]\s*")  # "n°SO-510010" is "number", not the French negation "n'"
@@ -46,10 +42,6 @@ _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
-
-
-def latin_words(folded: str) -> list[str]:
-    return [t for t in _TOKEN.findall(folded) if t[0].isascii() and t[0].isalnum()]
 
 
 # German number words typed without umlauts ("zwoelf", "fuenf", "dreissig"), which text2num reads only with them.
@@ -75,13 +67,21 @@ def numbers_as_digits(text: str, language: str) -> str:
     """'twelve', 'zwölf', 'quinze', 'veinte', '三十只' -> digits; isolated small numbers too ('both' is a concept).
 
     Only in the sentence's own language: French reads "uns" as a number and Spanish "once" as eleven."""
+    return _chinese_digits(_words_as_digits(text, language))
+
+
+def _words_as_digits(text: str, language: str) -> str:
     if language == "de":
         text = _GERMAN_TYPED.sub(lambda m: m.group(0).replace("oe", "ö").replace("ue", "ü").replace("ss", "ß"), text)
     if language in INFLECTED and re.search(r"[^\W\d_]", text):
         try:
-            text = alpha2digit(text, language, threshold=0)
+            return alpha2digit(text, language, threshold=0)
         except Exception:  # text2num is strict about odd input; a sentence it cannot read keeps its words
             pass
+    return text
+
+
+def _chinese_digits(text: str) -> str:
     if _CHINESE_NUMBER.search(text):
         text = _CHINESE_NUMBER.sub(lambda m: _chinese_number(m.group(1)), text)
     return text
@@ -163,12 +163,11 @@ def _lemmas(word: str) -> frozenset[str]:
 def with_digits(sentence: str, languages: tuple[str, ...] = INFLECTED) -> str:
     """The sentence with its numbers as digits. The sentence's language is told (lingua) only when one of
     ``languages`` reads a number in it: most sentences hold none, and telling costs more than reading."""
-    sentence = _CHINESE_FIRST_N.sub("其中", sentence)  # "前两箱" (the first two boxes) is some of them; "两个月前" is "ago"
-    if _CHINESE_NUMBER.search(sentence):
-        sentence = numbers_as_digits(sentence, "zh")
+    # "前两箱" (the first two boxes) is some of them; "两个月前" is "ago"
+    sentence = _chinese_digits(_CHINESE_FIRST_N.sub("其中", sentence))
     if not languages or not re.search(r"[^\W\d_]", sentence):
         return sentence
-    readings = {language: numbers_as_digits(sentence, language) for language in languages}
+    readings = {language: _words_as_digits(sentence, language) for language in languages}
     if all(r == sentence for r in readings.values()):
         return sentence
     return readings.get(language_of(sentence), sentence)
@@ -177,7 +176,7 @@ def with_digits(sentence: str, languages: tuple[str, ...] = INFLECTED) -> str:
 def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str, ...] = INFLECTED) -> list[Clause]:
     """The sentence's clauses, each a list of words with their concepts (numbers read in ``languages``)."""
     vocab = vocabulary()
-    tokens = _TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
+    tokens = TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
     i = 0
@@ -304,7 +303,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     reading = Reading()
     whole = "\n".join(sentences)
     # The languages that read some number in the mail at all: each sentence is tried in these only.
-    numbered = tuple(language for language in INFLECTED if numbers_as_digits(whole, language) != whole)
+    numbered = tuple(language for language in INFLECTED if _words_as_digits(whole, language) != whole)
     previous_bag = False
     for sentence in sentences:
         said = clauses(sentence, is_order, numbered)

@@ -94,11 +94,15 @@ class Vocabulary:
     chinese_longest: int
 
 
-def words(text: str) -> tuple[str, ...]:
-    """The folded words of a phrase, as the reader splits a customer's text."""
-    from rma_mailbot.reading import latin_words  # one tokeniser for both sides
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The one tokeniser of the vocabulary and of the reader (reading.py). A word keeps its inner hyphens, slashes
+# and dots, so that part numbers ("LM2596S-5.0"), order numbers and counts ("37/40") stay whole.
+TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;()!?，；、。！？（）]")
 
-    return tuple(latin_words(fold(text)))
+
+def words(text: str) -> tuple[str, ...]:
+    """The folded Latin-script words of a phrase, as the reader splits a customer's text."""
+    return tuple(t for t in TOKEN.findall(fold(text)) if t[0].isascii() and t[0].isalnum())
 
 
 def _entries(language: str) -> dict[str, list[str]]:
@@ -159,16 +163,11 @@ def build_forms() -> dict[str, dict[str, list[str]]]:
             if folded_lemma not in wanted and lemma != form:
                 folded_lemma = fold(dictionary.get(lemma, lemma))
             if folded_lemma in wanted and fold(form) not in unrelated:
-                for folded_form in latin_words_of(form):
-                    if folded_form != folded_lemma:
-                        table.setdefault(folded_form, set()).add(folded_lemma)  # folding can merge two forms
+                folded_form = words(form)
+                if len(folded_form) == 1 and folded_form[0] != folded_lemma:
+                    table.setdefault(folded_form[0], set()).add(folded_lemma)  # folding can merge two forms
         built[language] = {form: sorted(lemmas) for form, lemmas in sorted(table.items())}
     return built
-
-
-def latin_words_of(form: str) -> tuple[str, ...]:
-    found = words(form)
-    return found if len(found) == 1 else ()
 
 
 def write_forms() -> None:
