@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from lingua import Language, LanguageDetectorBuilder
@@ -40,7 +40,9 @@ _CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並�
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
-_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[个個只隻颗顆片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
+# "一件件", "一个个" (one by one) are no count: a numeral before a doubled measure word is left alone.
+_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千]+)"
+                             "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)(?!(.)\\2)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -91,7 +93,9 @@ def _chinese_number(numeral: str) -> str:
     import cn2an  # here: importing it costs some 0.4 s, and most mails hold no Chinese numeral
 
     try:
-        return str(int(cn2an.cn2an(numeral.replace("兩", "两"), "smart")))
+        # 廿 and 卅 (twenty, thirty), common in Cantonese, are not numerals to cn2an
+        numeral = numeral.replace("兩", "两").replace("廿", "二十").replace("卅", "三十")
+        return str(int(cn2an.cn2an(numeral, "smart")))
     except (ValueError, KeyError, TypeError):
         return numeral
 
@@ -110,6 +114,7 @@ class Word:
 class Clause:
     words: list[Word] = field(default_factory=list)
     carried_neg: bool = False  # "we haven't, as far as I know, received all boxes": a negation left dangling
+    after_conjunction: bool = False  # began at "and", "aber", "mais", ...
     concepts: frozenset[Concept] = frozenset()  # of all its words, once the clause is read
 
     def has(self, *concepts: Concept) -> bool:
@@ -198,7 +203,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
         if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i):  # "all boxes but one"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
-                last.dangling or last.carried_neg and not any(w.concepts for w in last.words))))
+                last.dangling or last.carried_neg and not any(w.concepts for w in last.words)),
+                after_conjunction=token in _CONJUNCTIONS))
             i += 1
             continue
         if not token[0].isascii():
@@ -216,10 +222,31 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             found[-1].words.extend(_word(token, i > 0 and tokens[i - 1] in _PLURAL_ARTICLES))
         i += 1
     seen: set[int] = set()  # a clause a parenthesis interrupted is in the list twice
-    kept = [c for c in found if c.words and not (id(c) in seen or seen.add(id(c)))]
+    kept: list[Clause] = []
+    for clause in found:
+        if not clause.words or id(clause) in seen or seen.add(id(clause)):
+            continue
+        if kept and clause.after_conjunction and clause.numbers() and all(w.concepts <= {C.UNIT} for w in clause.words):
+            kept[-1].words.extend(clause.words)  # "es fehlen aber 25 Stk.": "aber" joins no clause there
+        else:
+            kept.append(clause)
     for clause in kept:
+        _restrictive_ne(clause)
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
     return kept
+
+
+def _restrictive_ne(clause: Clause) -> None:
+    """French "nous n'en avons que 25" is "only 25": a "ne" closed by "que", no "pas" between, negates nothing."""
+    words = clause.words
+    for i, w in enumerate(words):
+        if w.text in ("n", "ne") and C.NEG in w.concepts:
+            for later in words[i + 1:i + 6]:
+                if C.NEG in later.concepts:
+                    break
+                if later.text in ("que", "qu"):
+                    words[i] = replace(w, concepts=frozenset({C.PARTIAL}))
+                    break
 
 
 def _phrase_at(tokens: list[str], i: int) -> tuple[int, frozenset[Concept]] | None:
@@ -312,11 +339,14 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
         arrived = False  # "the delivery came in, both boxes (2 of 2)": the arrival, then the boxes
         named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
+        # "Of the 500 NE555P, 20 are missing": one part named in the sentence is the part of its shortage
+        parts = {w.part for c in said for w in c.words if w.part}
+        sentence_part = next(iter(parts)) if len(parts) == 1 else ""
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
                     _quantity_numbers(clause) and _part_in(clause)):
-                if clause.has(C.NOTICE):
+                if clause.has(C.NOTICE, C.SHORT, C.ABSENT):  # "3 missing docs" is no claim either
                     reading.notices.add(sentence)
                 continue  # paperwork, a mail or a legal notice ("the invoice is missing"): not the goods,
                 # unless parts are counted beside it ("compared to the packing list, 50 LM2596S are missing")
@@ -337,10 +367,13 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                 _boxes_received(clause, sentence, reading)
                 _boxes_emptied(clause, sentence, reading)
             before = len(reading.missing_parts)
-            _shortage(clause, sentence, reading)
+            _shortage(clause, sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
+        if not any(found == sentence for _, _, found in reading.missing_parts):
+            _counted_against_order(said, sentence, reading, sentence_part) or \
+                _count_further_on(said, sentence, reading, sentence_part)
         previous_bag = named_bag
     return reading
 
@@ -501,8 +534,8 @@ def _part_in(clause: Clause) -> str:
     return next((w.part for w in clause.words if w.part), "")
 
 
-def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
-    part = _part_in(clause)
+def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: str = "") -> None:
+    part = _part_in(clause) or sentence_part
     for w in clause.words:
         if w.fraction and not clause.has(C.BOX) and w.fraction[0] < w.fraction[1] and \
                 (clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT) or part):
@@ -516,21 +549,66 @@ def _shortage(clause: Clause, sentence: str, reading: Reading) -> None:
     # "received 37 of 40", "only 480 of 500 arrived", "37 von 40"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = {w.text for w in clause.words[i + 1:j]}
-        if j - i <= 6 and (between & _OF_WORDS or "instead" in between or "statt" in between) and a < b:
+        expected = any(C.EXPECTED in w.concepts for w in clause.words[i + 1:j])
+        if j - i <= 6 and (between & _OF_WORDS or expected) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
                 # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
                 short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
                 reading.missing_parts.append((part, short, sentence))
                 return
+    # "of the 200 ordered only 180 came", "de los 200 solo nos llegaron 180"
+    for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
+        between = frozenset().union(*(w.concepts for w in clause.words[i + 1:j]))
+        if any(w.text in _OF_WORDS for w in clause.words[max(i - 2, 0):i]) and b < a and not clause.negated and \
+                between & {C.RECEIVE, C.PARTIAL} and not between & {C.SHORT, C.ABSENT}:
+            reading.missing_parts.append((part, a - b, sentence))
+            return
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
-        for _, n in nums:
-            if n > 0:
-                reading.missing_parts.append((part, n, sentence))
-                return
+        # the count after the word ("short by 12", "il en manque donc 15"), else the one before ("12 units short")
+        at = min(i for i in (clause.index(C.SHORT), clause.index(C.ABSENT)) if i >= 0)
+        counted = [n for i, n in nums if i > at and n > 0] or [n for i, n in reversed(nums) if n > 0]
+        if counted:
+            reading.missing_parts.append((part, counted[0], sentence))
+            return
     # "the 30 resistors were not in the box", "20 NE555P did not arrive", "we could not find 12 pcs"
     if clause.negated and clause.has(C.RECEIVE, C.INSIDE, C.FIND) and nums and (
             part or clause.has(C.UNIT)):
         reading.missing_parts.append((part, nums[0][1], sentence))
+
+
+def _count_further_on(said: list[Clause], sentence: str, reading: Reading, sentence_part: str) -> bool:
+    """ "we're missing, by the look of it, 40 of the LM2596S": the shortage's count in a clause after it."""
+    for k, clause in enumerate(said):
+        if not clause.has(C.SHORT, C.ABSENT) or clause.negated or _quantity_numbers(clause) or clause.has(
+                C.BOX, C.PARCEL, C.PAPERS, C.HYPOTHETICAL):  # "the order (200x NE555P) is missing": all of it
+            continue
+        for later in said[k + 1:k + 3]:
+            counts = _quantity_numbers(later)
+            if counts and not later.negated and not later.has(C.RECEIVE, C.EXPECTED, C.ORDER_VERB, C.BOX):
+                part = _part_in(later) or _part_in(clause) or sentence_part
+                reading.missing_parts.append((part, counts[0][1], sentence))
+                reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+                return True
+    return False
+
+
+def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, sentence_part: str) -> bool:
+    """A count and, in the next clause, the count there ought to be: "only 950 pcs, should be 1000",
+    "bestellt waren 200, gekommen sind 180", "只有 90 个，订单是 100 个"."""
+    for first, second in zip(said, said[1:], strict=False):
+        if first.negated or second.negated or first.has(C.HYPOTHETICAL) or second.has(C.HYPOTHETICAL):
+            continue
+        counts = [_quantity_numbers(c) for c in (first, second)]
+        if not all(counts):
+            continue
+        (_, a), (_, b) = counts[0][-1], counts[1][0]
+        (got, counted), (due, _) = ((a, first), (b, second)) if second.has(C.EXPECTED, C.ORDER_VERB) else (
+            (b, second), (a, first)) if first.has(C.EXPECTED, C.ORDER_VERB) else ((0, first), (0, second))
+        if 0 < got < due and counted.has(C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE):
+            reading.missing_parts.append((_part_in(first) or _part_in(second) or sentence_part, due - got, sentence))
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+            return True
+    return False
 
 
 def _denied_shortage(clause: Clause) -> bool:
@@ -543,7 +621,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     has = clause.has
     quantities = bool(_quantity_numbers(clause)) or bool(_part_in(clause)) or has(C.UNIT)
     if has(C.DEFECT) and not clause.negated or clause.negated and (
-            has(C.WORK) and not has(C.RECEIVE, C.NOISE) or has(C.ORIGINAL)):
+            has(C.WORK) and not has(C.RECEIVE, C.NOISE) or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
+        # "not original" is a quality claim; "original packaging, never opened" is not
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
     if has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):

@@ -308,6 +308,23 @@ def test_missing_items_checks_list_each_checklist_item():
     assert "We emptied every box." in checklist[1].evidence
 
 
+@pytest.mark.parametrize(("received", "emptied", "missing"), [
+    (0, 0, ()),  # all boxes came, every box emptied
+    (0, 2, (Evidence.BOXES_EMPTIED,)),  # all 3 came, 2 emptied
+    (2, 2, (Evidence.ALL_BOXES_RECEIVED,)),  # 2 of 3 came, both emptied: each box received is emptied
+    (2, 0, (Evidence.ALL_BOXES_RECEIVED,)),
+    (2, 1, (Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED)),
+    (3, 3, ()),
+])
+def test_each_box_received_must_be_emptied(received, emptied, missing):
+    facts = ClaimFacts(order_number="SO104233", kind=ClaimKind.MISSING_ITEMS, photos=(PHOTO,), statements=(
+        Statement(Evidence.ALL_BOXES_RECEIVED, "boxes came", boxes=received),
+        Statement(Evidence.BOXES_EMPTIED, "boxes emptied", boxes=emptied),
+        STATEMENT[Evidence.MISSING_QUANTITIES]))
+    decision = decide(facts, order(boxes=3), CUSTOMER, RULES, on=day(1))
+    assert decision.missing == missing
+
+
 def test_missing_items_complete_sends_to_warehouse():
     decision = decide(claim(ClaimKind.MISSING_ITEMS, evidence=MISSING_ITEMS_CHECKLIST), order(), CUSTOMER, RULES,
                       on=day(1))

@@ -72,6 +72,21 @@ STATEMENTS = [
     ("zh-two-boxes", "两箱都收到了，全部清空了，少了三十只LM2596S。", {(BOXES, 0), (EMPTIED, 0)}, [("LM2596S", 30)]),
     ("zh-first-two-of-three", "前两箱已经全部清点过，第三箱还没来得及拆。", set(), []),
     ("zh-dozen", "LM358N 少了整整一打。", set(), [("LM358N", 12)]),
+    ("zh-one-by-one", "收到的货都倒出来一个个数过了。", {(EMPTIED, 0)}, []),
+    ("yue-unpacked-all", "兩箱都拆晒，搵過晒，BC547 少咗廿粒。", {(EMPTIED, 0)}, [("BC547", 20)]),
+    ("fr-ne-que", "Nous n'en avons trouvé que 30 : il en manque donc 10.", set(), [("", 10)]),
+    ("fr-one-after-the-other", "Nous avons vidé les cartons l'un après l'autre.", {(EMPTIED, 0)}, []),
+    ("en-one-by-one", "We emptied the boxes one by one.", {(EMPTIED, 0)}, []),
+    ("en-of-the-m-only-n", "Of the 500 LM2596S only 480 arrived.", set(), [("LM2596S", 20)]),
+    ("en-of-the-m-n-missing", "Of the 500 NE555P, 20 are missing.", set(), [("NE555P", 20)]),
+    ("en-should-be", "1N4007 only 950 pcs, should be 1000 pcs.", set(), [("1N4007", 50)]),
+    ("de-bestellt-waren", "NE555P: nur 180 Stück, bestellt waren 200.", set(), [("NE555P", 20)]),
+    ("zh-order-says", "LM358N 只有 90 个，订单是 100 个。", set(), [("LM358N", 10)]),
+    ("en-please-ship-more", "We ordered 100 pcs, please ship 50 more.", set(), []),
+    ("en-count-after-an-aside", "We're missing, it seems, 40 of the LM2596S.", set(), [("LM2596S", 40)]),
+    ("de-aber-count", "Alle Kolli erhalten, es fehlen aber 25 Stk. CH340G.", {(BOXES, 0)}, [("CH340G", 25)]),
+    ("de-order-in-brackets", "Die Bestellung (200x NE555P) fehlt seit drei Wochen.", set(), []),
+    ("es-quedarse-corto", "Nos quedamos cortos: de los 200 BC547 solo llegaron 180.", set(), [("BC547", 20)]),
 ]
 
 
@@ -105,6 +120,8 @@ KINDS = [
     ("es-devolver", "Queremos devolver las piezas.", RETURN, False),
     ("zh-not-received", "包裹还没收到。", NON_RECEIPT, True),
     ("zh-short", "少了30个LM2596S。", MISSING, False),
+    ("zh-not-like-the-original", "晶片尺寸跟原廠不符。", QUALITY, False),
+    ("yue-wrong-order-unopened", "同事落錯單，貨冇拆過，原裝未開封，想退返。", RETURN, False),
 ]
 
 
@@ -137,6 +154,8 @@ def test_a_sealed_bag_opened(sentence, opened):
     ("il manque septante-cinq pièces", "fr", "il manque 75 pièces"),
     ("faltan veinte unidades", "es", "faltan 20 unidades"),
     ("少了三十只", "zh", "少了30只"),
+    ("少咗廿粒", "zh", "少咗20粒"),
+    ("一件件核对", "zh", "一件件核对"),  # one by one: no count
     ("bei uns nicht angekommen", "de", "bei uns nicht angekommen"),  # French would read "uns" as one
     ("once we opened the box", "en", "once we opened the box"),  # Spanish would read "once" as eleven
 ])

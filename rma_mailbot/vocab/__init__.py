@@ -51,6 +51,7 @@ class Concept(StrEnum):
     MISTAKE = "mistake"
     WRONG = "wrong"
     ORDER_VERB = "order_verb"
+    EXPECTED = "expected"  # "should be 100", "bestellt waren 200", "应该是 100": the count there ought to be
     NEED = "need"
     LONGER = "longer"  # "no longer", "not any more", cancelled
     DEFECT = "defect"
