@@ -36,13 +36,15 @@ _CONJUNCTIONS = frozenset({
     "and", "but", "however", "although", "though", "whereas", "while", "und", "aber", "jedoch", "sondern",
     "doch", "obwohl", "et", "mais", "cependant", "pourtant", "y", "e", "pero", "aunque", "sino",
 })
+_FRENCH_BEFORE_Y = frozenset({"n", "il", "j", "on", "s", "m", "t", "l", "nous", "vous", "en"})  # "n'y", "il y a"
 _CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "但")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
-# "一件件", "一个个" (one by one) are no count: a numeral before a doubled measure word is left alone.
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千]+)"
-                             "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)(?!(.)\\2)")
+                             "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
+# "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
+_ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱包袋盒])一?\\1")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -84,6 +86,7 @@ def _words_as_digits(text: str, language: str) -> str:
 
 
 def _chinese_digits(text: str) -> str:
+    text = _ONE_BY_ONE.sub("逐\\1", text)
     if _CHINESE_NUMBER.search(text):
         text = _CHINESE_NUMBER.sub(lambda m: _chinese_number(m.group(1)), text)
     return text
@@ -200,11 +203,19 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             found.append(resumed)
             i += 1
             continue
-        if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i):  # "all boxes but one"
+        if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i) and not (
+                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y):  # "all boxes but one", "il n'y a"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words)),
                 after_conjunction=token in _CONJUNCTIONS))
+            i += 1
+            continue
+        if token in ":：":
+            # "le compte n'y est pas : le bon de livraison annonce 100", "pour compléter mon message : les 4
+            # cartons sont arrivés": a negation or a mail before the colon is not of what follows ("Kartons: 4" is)
+            if any(w.concepts & {C.NEG, C.MESSAGE} for w in found[-1].words):
+                found.append(Clause())
             i += 1
             continue
         if not token[0].isascii():
@@ -332,6 +343,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     # The languages that read some number in the mail at all: each sentence is tried in these only.
     numbered = tuple(language for language in INFLECTED if _words_as_digits(whole, language) != whole)
     previous_bag = False
+    previous: list[Clause] = []
     for sentence in sentences:
         said = clauses(sentence, is_order, numbered)
         if sentence.rstrip().endswith(("?", "？")):
@@ -373,8 +385,11 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             _kind(clause, sentence, reading)
         if not any(found == sentence for _, _, found in reading.missing_parts):
             _counted_against_order(said, sentence, reading, sentence_part) or \
-                _count_further_on(said, sentence, reading, sentence_part)
+                _count_further_on(said, sentence, reading, sentence_part) or \
+                _same_part(previous, said) and _counted_against_order(previous[-1:] + said[:1], sentence, reading,
+                                                                      sentence_part)  # "ordered: 20" / "found: 14"
         previous_bag = named_bag
+        previous = said
     return reading
 
 
@@ -546,12 +561,13 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
                                      if i + 1 < len(clause.words)):
         if clause.has(C.SHORT, C.ABSENT) and not part:
             return  # "one box is missing": a box, not parts
+    last_expected = max((k for k, w in enumerate(clause.words) if C.EXPECTED in w.concepts), default=-1)
     # "received 37 of 40", "only 480 of 500 arrived", "37 von 40"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = {w.text for w in clause.words[i + 1:j]}
-        expected = any(C.EXPECTED in w.concepts for w in clause.words[i + 1:j])
+        expected = last_expected > i  # "38 comptés pour 50 attendus"
         if j - i <= 6 and (between & _OF_WORDS or expected) and a < b:
-            if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL) or part:
+            if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL, C.FIND) or part:
                 # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
                 short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
                 reading.missing_parts.append((part, short, sentence))
@@ -592,19 +608,32 @@ def _count_further_on(said: list[Clause], sentence: str, reading: Reading, sente
     return False
 
 
+def _same_part(before: list[Clause], after: list[Clause]) -> bool:
+    """Two list lines about one part: "- ATMEGA328P-PU ordered: 20", "- ATMEGA328P-PU found: 14"."""
+    return bool(before and after) and _part_in(before[-1]) == _part_in(after[0])
+
+
+_DUE = (C.EXPECTED, C.ORDER_VERB, C.PAPERS)  # "should be 100", "ordered 100", "packing list: 100"
+
+
 def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, sentence_part: str) -> bool:
-    """A count and, in the next clause, the count there ought to be: "only 950 pcs, should be 1000",
-    "bestellt waren 200, gekommen sind 180", "只有 90 个，订单是 100 个"."""
-    for first, second in zip(said, said[1:], strict=False):
-        if first.negated or second.negated or first.has(C.HYPOTHETICAL) or second.has(C.HYPOTHETICAL):
+    """A count and the count there ought to be, in the clauses that follow: "only 950 pcs, should be 1000",
+    "gezählt 280, laut Lieferschein 300", "nur 88 Stück, bestellt und berechnet waren 100",
+    "只有 90 个，订单是 100 个"."""
+    counted = [(k, c, _quantity_numbers(c)) for k, c in enumerate(said)]
+    counted = [(k, c, n) for k, c, n in counted if n and not c.negated and not c.has(C.HYPOTHETICAL)]
+    for (k, first, in_first), (m, second, in_second) in zip(counted, counted[1:], strict=False):
+        a, b = in_first[-1][1], in_second[0][1]
+        if first.has(*_DUE):
+            got, due, count_clause, due_clauses = b, a, second, [first]
+        elif any(c.has(*_DUE) for c in said[k + 1:m + 1]):
+            got, due, count_clause, due_clauses = a, b, first, said[k + 1:m + 1]
+        else:
             continue
-        counts = [_quantity_numbers(c) for c in (first, second)]
-        if not all(counts):
-            continue
-        (_, a), (_, b) = counts[0][-1], counts[1][0]
-        (got, counted), (due, _) = ((a, first), (b, second)) if second.has(C.EXPECTED, C.ORDER_VERB) else (
-            (b, second), (a, first)) if first.has(C.EXPECTED, C.ORDER_VERB) else ((0, first), (0, second))
-        if 0 < got < due and counted.has(C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE):
+        # "ordered 100, 40 are for project B" compares nothing; "hay 150 y deberían ser 200" does
+        said_so = any(c.has(C.EXPECTED) for c in due_clauses) or count_clause.has(
+            C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE)
+        if 0 < got < due and said_so:
             reading.missing_parts.append((_part_in(first) or _part_in(second) or sentence_part, due - got, sentence))
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             return True
@@ -684,6 +713,15 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, .
         if listing:
             found.extend(w.part for w in c.words if w.part)
     return tuple(dict.fromkeys(found))
+
+
+def parts_named(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w.part for c in clauses(sentence, is_order) for w in c.words if w.part))
+
+
+def names_sensitive(sentence: str, is_order: Callable[[str], bool]) -> bool:
+    """A sealed bag named as such: "the moisture barrier bag", "防潮袋"."""
+    return any(c.has(C.SENSITIVE) for c in clauses(sentence, is_order))
 
 
 def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:

@@ -326,3 +326,22 @@ def test_a_pdf_never_read_is_no_evidence():
                              ORDER_PATTERN, LABS)
     (report,) = result.reports
     assert (report.lab, report.unreadable) == ("", "never read")
+
+
+# (id, text, opened parts): whose sealed bag a mail says was opened; () is any part's, for staff to look at
+OPENINGS = [
+    ("part_named", "We opened the bag of the AMS1117-3.3 to count them.", ("AMS1117-3.3",)),
+    ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.",
+     ("AMS1117-3.3",)),
+    ("part_before_es", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores para revisarlos.",
+     ("AMS1117-3.3",)),
+    ("two_parts_before", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened the bag.", ()),
+    ("sealed_bag_named", "The AMS1117-3.3 are fine. We opened the moisture barrier bag as well.", ()),
+    ("first_sentence", "We opened the bag.", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "opened"), [row[1:] for row in OPENINGS], ids=[row[0] for row in OPENINGS])
+def test_the_parts_whose_bag_was_opened(text, opened):
+    found = facts(text, "Return SO104233")
+    assert found.opened_sensitive and found.opened_parts == opened

@@ -155,7 +155,8 @@ def test_a_sealed_bag_opened(sentence, opened):
     ("faltan veinte unidades", "es", "faltan 20 unidades"),
     ("少了三十只", "zh", "少了30只"),
     ("少咗廿粒", "zh", "少咗20粒"),
-    ("一件件核对", "zh", "一件件核对"),  # one by one: no count
+    ("一件件核对", "zh", "逐件核对"),  # one by one: each, no count
+    ("一件一件拿出来", "zh", "逐件拿出来"),
     ("bei uns nicht angekommen", "de", "bei uns nicht angekommen"),  # French would read "uns" as one
     ("once we opened the box", "en", "once we opened the box"),  # Spanish would read "once" as eleven
 ])
