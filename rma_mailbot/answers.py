@@ -217,7 +217,8 @@ def added_to(facts: ClaimFacts, full_text: str, order_number: Callable[[str], st
     parts = dict(facts.missing_parts)
     parts.update((part, quantity) for part, quantity in answered.missing_parts if part not in parts)
     if answered.kind is not ClaimKind.UNKNOWN:
-        facts = dataclasses.replace(facts, kind=answered.kind, kind_sentence=answered.kind_sentence)
+        facts = dataclasses.replace(facts, kind=answered.kind, kind_sentence=answered.kind_sentence,
+                                    kind_by_model=False)
     return dataclasses.replace(facts, statements=statements, missing_parts=tuple(parts.items()),
                                order_number=answered.order_number or facts.order_number)
 

@@ -58,7 +58,6 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     # A notice about mail or paperwork ("missing or damaged attachments should be reported to the sender",
     # "marchandises manquantes ou défectueuses ... conformément à nos CGV") names no claim's kind.
     own = [s for s in said if s not in concepts.notices]
-    kind, kind_sentence = _told_by_model(_kind(claim_kind(mail.subject, own), concepts), mail.subject, said, own)
     # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
     statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
     for statement in concepts.statements:
@@ -67,6 +66,9 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
                    for s in statements):
             statements.append(statement)
     missing_parts, quantity_sentence = _quantities(said, concepts)
+    by_phrase = claim_kind(mail.subject, own)
+    kind, kind_sentence, by_model = _told_by_model(_kind(by_phrase, concepts), mail.subject, said, own,
+                                                   read_somewhere=[by_phrase, *concepts.kinds])
     if missing_parts and Evidence.MISSING_QUANTITIES not in {s.evidence for s in statements}:
         statements.append(Statement(Evidence.MISSING_QUANTITIES, quantity_sentence))
     opened = list(dict.fromkeys([*(s for s in said if _affirmed(OPENED_SENSITIVE, s)), *concepts.opened]))
@@ -80,12 +82,13 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         order_number=order_number(f"{mail.subject}\n{mail.text}", order_pattern),
         kind=kind,
         kind_sentence=kind_sentence,
+        kind_by_model=by_model,
         statements=tuple(statements),
         photos=tuple({p.sha256: p for p in photos}.values()),
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
         opened_sensitive=opened[0] if opened else "",
-        opened_parts=opened_parts_of([_opened_parts(sentence, said, is_order) for sentence in opened]),
+        opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order) for sentence in opened]),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
                             lambda lines: _quantities(lines, reading.read(lines, is_order))[0])
@@ -121,25 +124,22 @@ def _kind(by_phrase: tuple[ClaimKind, str], concepts: reading.Reading) -> tuple[
 MODEL_SURE = 0.8
 
 
-def _opened_parts(sentence: str, said: list[str], is_order) -> tuple[str, ...]:
-    """The parts whose bag the sentence opens; where it names none and no sealed bag, the one part the sentence
-    before names: "We return the 200 AMS1117-3.3. I opened their bag to count them"."""
-    parts = reading.opened_parts(sentence, is_order)
-    if parts or sentence not in said or said.index(sentence) == 0 or reading.names_sensitive(sentence, is_order):
-        return parts
-    named = reading.parts_named(said[said.index(sentence) - 1], is_order)
-    return named if len(named) == 1 else ()
-
-
-def _told_by_model(read: tuple[ClaimKind, str], subject: str, said: list[str], own: list[str]) -> tuple[ClaimKind, str]:
-    """The model's kind where it is sure enough of it, else what the phrases and concepts read. The sentence
-    cited is the one that says the kind most."""
+def _told_by_model(read: tuple[ClaimKind, str], subject: str, said: list[str], own: list[str],
+                   read_somewhere: list[tuple[ClaimKind, str]]) -> tuple[ClaimKind, str, bool]:
+    """The model's kind where it is sure enough of it, else what the phrases and concepts read; and whether only
+    the model told it (no phrase or concept of the mail reads that kind). The sentence cited is the one that
+    says the kind most."""
+    kind, sentence = read
+    if kind is ClaimKind.QUALITY:
+        return kind, sentence, False  # a defect word decides: "defective, we want to return them" needs a report
     guess = kinds.guess(subject, said)
-    if guess.kind is read[0] or guess.probability < MODEL_SURE:
-        return read
+    if guess.kind is kind or guess.probability < MODEL_SURE:
+        return kind, sentence, False
     if guess.kind is ClaimKind.UNKNOWN:
-        return guess.kind, ""
-    return guess.kind, kinds.likeliest_sentence(guess.kind, [subject, *own])
+        return guess.kind, "", False
+    if cited := next((s for k, s in read_somewhere if k is guess.kind), ""):
+        return guess.kind, cited, False
+    return guess.kind, kinds.likeliest_sentence(guess.kind, [subject, *own]), True
 
 
 def _quantities(said: list[str], concepts: reading.Reading) -> tuple[tuple[tuple[str, int], ...], str]:

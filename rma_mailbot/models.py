@@ -235,6 +235,7 @@ class ClaimFacts:
     order_number: str = ""
     kind: ClaimKind = ClaimKind.UNKNOWN
     kind_sentence: str = ""
+    kind_by_model: bool = False  # the kind model told it, not a phrase or concept of the mail (extract.py)
     statements: tuple[Statement, ...] = ()
     photos: tuple[Photo, ...] = ()
     reports: tuple[Report, ...] = ()
@@ -254,6 +255,7 @@ class ClaimFacts:
             order_number=newer.order_number or self.order_number,
             kind=newer.kind if newer.kind is not ClaimKind.UNKNOWN else self.kind,
             kind_sentence=newer.kind_sentence if newer.kind is not ClaimKind.UNKNOWN else self.kind_sentence,
+            kind_by_model=newer.kind_by_model if newer.kind is not ClaimKind.UNKNOWN else self.kind_by_model,
             statements=self.statements + tuple(s for s in newer.statements if (s.evidence, s.boxes) not in seen),
             photos=tuple(photos.values()),
             reports=tuple({r.sha256: r for r in (*self.reports, *newer.reports)}.values()),

@@ -44,7 +44,8 @@ _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*
 _CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千]+)"
                              "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
-_ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱包袋盒])一?\\1")
+_NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
+_ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -86,7 +87,7 @@ def _words_as_digits(text: str, language: str) -> str:
 
 
 def _chinese_digits(text: str) -> str:
-    text = _ONE_BY_ONE.sub("逐\\1", text)
+    text = _NOT_ONE.sub("全无", _ONE_BY_ONE.sub("逐\\1", text))
     if _CHINESE_NUMBER.search(text):
         text = _CHINESE_NUMBER.sub(lambda m: _chinese_number(m.group(1)), text)
     return text
@@ -117,11 +118,15 @@ class Word:
 class Clause:
     words: list[Word] = field(default_factory=list)
     carried_neg: bool = False  # "we haven't, as far as I know, received all boxes": a negation left dangling
-    after_conjunction: bool = False  # began at "and", "aber", "mais", ...
+    after_conjunction: str = ""  # the "and", "aber", "mais" it began at
     concepts: frozenset[Concept] = frozenset()  # of all its words, once the clause is read
 
     def has(self, *concepts: Concept) -> bool:
         return not self.concepts.isdisjoint(concepts)
+
+    def has_word(self, concept: Concept) -> bool:
+        """As has(), while the clause is being read (before its concepts are gathered)."""
+        return any(concept in w.concepts for w in self.words)
 
     def index(self, concept: Concept) -> int:
         return next((i for i, w in enumerate(self.words) if concept in w.concepts), -1)
@@ -208,14 +213,15 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words)),
-                after_conjunction=token in _CONJUNCTIONS))
+                after_conjunction=token if token in _CONJUNCTIONS else ""))
             i += 1
             continue
         if token in ":：":
             # "le compte n'y est pas : le bon de livraison annonce 100", "pour compléter mon message : les 4
             # cartons sont arrivés": a negation or a mail before the colon is not of what follows ("Kartons: 4" is)
-            if any(w.concepts & {C.NEG, C.MESSAGE} for w in found[-1].words):
-                found.append(Clause())
+            words = found[-1].words
+            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE} for w in words[-8:]):
+                found.append(Clause())  # "Not yet arrived: box 3" is a key and its value: one clause
             i += 1
             continue
         if not token[0].isascii():
@@ -238,7 +244,14 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
         if not clause.words or id(clause) in seen or seen.add(id(clause)):
             continue
         if kept and clause.after_conjunction and clause.numbers() and all(w.concepts <= {C.UNIT} for w in clause.words):
+            if clause.after_conjunction == "but" and all(w.number is not None or w.concepts for w in clause.words):
+                # "all boxes arrived but 2 (pcs)": all of them but some
+                kept[-1].words.append(Word("but", frozenset({C.PARTIAL})))
             kept[-1].words.extend(clause.words)  # "es fehlen aber 25 Stk.": "aber" joins no clause there
+        elif kept and len(clause.words) <= 3 and clause.has_word(C.NEG) and (
+                clause.numbers() or clause.has_word(C.PARTIAL)) and all(
+                w.number is not None or w.concepts <= {C.NEG, C.BOX, C.PARTIAL} for w in clause.words):
+            kept[-1].words.append(Word("not all", frozenset({C.PARTIAL})))  # "alle angekommen, aber 2 nicht"
         else:
             kept.append(clause)
     for clause in kept:
@@ -357,9 +370,9 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
-                    _quantity_numbers(clause) and _part_in(clause)):
-                if clause.has(C.NOTICE, C.SHORT, C.ABSENT):  # "3 missing docs" is no claim either
-                    reading.notices.add(sentence)
+                    _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))):
+                if clause.has(C.NOTICE) or clause.has(C.SHORT, C.ABSENT) and not clause.has(C.UNIT):
+                    reading.notices.add(sentence)  # "3 missing docs" is no claim either; "20 pcs missing" is
                 continue  # paperwork, a mail or a legal notice ("the invoice is missing"): not the goods,
                 # unless parts are counted beside it ("compared to the packing list, 50 LM2596S are missing")
             _opened(clause, sentence, reading, bag_in_view)
@@ -488,7 +501,7 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
         return
     count = _labelled_boxes(clause) or _some_of(clause)
-    if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY):
+    if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY, C.EACH):
         count = _box_count(clause)
         if count is None:
             return
@@ -561,11 +574,12 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
                                      if i + 1 < len(clause.words)):
         if clause.has(C.SHORT, C.ABSENT) and not part:
             return  # "one box is missing": a box, not parts
-    last_expected = max((k for k, w in enumerate(clause.words) if C.EXPECTED in w.concepts), default=-1)
     # "received 37 of 40", "only 480 of 500 arrived", "37 von 40"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = {w.text for w in clause.words[i + 1:j]}
-        expected = last_expected > i  # "38 comptés pour 50 attendus"
+        # "24 statt der bestellten 30", "38 comptés pour 50 attendus"
+        expected = any(C.EXPECTED in w.concepts for w in clause.words[i + 1:j]) or _due_near(
+            clause, j, (C.EXPECTED, C.ORDER_VERB))
         if j - i <= 6 and (between & _OF_WORDS or expected) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL, C.FIND) or part:
                 # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
@@ -610,7 +624,14 @@ def _count_further_on(said: list[Clause], sentence: str, reading: Reading, sente
 
 def _same_part(before: list[Clause], after: list[Clause]) -> bool:
     """Two list lines about one part: "- ATMEGA328P-PU ordered: 20", "- ATMEGA328P-PU found: 14"."""
-    return bool(before and after) and _part_in(before[-1]) == _part_in(after[0])
+    return bool(before and after) and _part_in(before[-1]) != "" and _part_in(before[-1]) == _part_in(after[0])
+
+
+def _due_near(clause: Clause, index: int, concepts: tuple[Concept, ...]) -> bool:
+    """A word saying the count there ought to be stands next to the number: "should be 1000", "laut Lieferschein
+    300", "50 attendus"; not "that should be enough for 200 boards"."""
+    return any(clause.words[n].concepts.intersection(concepts)
+               for n in range(max(index - 2, 0), min(index + 3, len(clause.words))) if n != index)
 
 
 _DUE = (C.EXPECTED, C.ORDER_VERB, C.PAPERS)  # "should be 100", "ordered 100", "packing list: 100"
@@ -623,16 +644,16 @@ def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, 
     counted = [(k, c, _quantity_numbers(c)) for k, c in enumerate(said)]
     counted = [(k, c, n) for k, c, n in counted if n and not c.negated and not c.has(C.HYPOTHETICAL)]
     for (k, first, in_first), (m, second, in_second) in zip(counted, counted[1:], strict=False):
-        a, b = in_first[-1][1], in_second[0][1]
-        if first.has(*_DUE):
-            got, due, count_clause, due_clauses = b, a, second, [first]
-        elif any(c.has(*_DUE) for c in said[k + 1:m + 1]):
-            got, due, count_clause, due_clauses = a, b, first, said[k + 1:m + 1]
+        (i, a), (j, b) = in_first[-1], in_second[0]
+        lead_in = said[m - 1] if m - 1 > k and len(said[m - 1].words) <= 3 else Clause()  # "bestellt und ... 100"
+        if _due_near(first, i, _DUE):
+            got, due, count_clause, expected = b, a, second, _due_near(first, i, (C.EXPECTED,))
+        elif _due_near(second, j, _DUE) or lead_in.has(*_DUE):
+            got, due, count_clause, expected = a, b, first, _due_near(second, j, (C.EXPECTED,))
         else:
             continue
         # "ordered 100, 40 are for project B" compares nothing; "hay 150 y deberían ser 200" does
-        said_so = any(c.has(C.EXPECTED) for c in due_clauses) or count_clause.has(
-            C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE)
+        said_so = expected or count_clause.has(C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE)
         if 0 < got < due and said_so:
             reading.missing_parts.append((_part_in(first) or _part_in(second) or sentence_part, due - got, sentence))
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
@@ -677,7 +698,7 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
             has(C.WAIT) and has(C.PARCEL) or has(C.STUCK) and has(C.PARCEL):
         reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
         reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
-    if has(C.RETURN) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
+    if (has(C.RETURN) or has(C.BACK) and has(C.SEND)) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
             has(C.WRONG) and has(C.ORDER_VERB) or has(C.NEED) and has(C.LONGER) or has(C.LONGER) and has(C.NEG):
         reading.kinds.append((ClaimKind.RETURN, sentence))
 
@@ -713,15 +734,6 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, .
         if listing:
             found.extend(w.part for w in c.words if w.part)
     return tuple(dict.fromkeys(found))
-
-
-def parts_named(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(w.part for c in clauses(sentence, is_order) for w in c.words if w.part))
-
-
-def names_sensitive(sentence: str, is_order: Callable[[str], bool]) -> bool:
-    """A sealed bag named as such: "the moisture barrier bag", "防潮袋"."""
-    return any(c.has(C.SENSITIVE) for c in clauses(sentence, is_order))
 
 
 def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:

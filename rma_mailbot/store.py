@@ -625,6 +625,7 @@ def facts_from_dict(data: dict) -> ClaimFacts:
         order_number=data.get("order_number", ""),
         kind=ClaimKind(data.get("kind", ClaimKind.UNKNOWN)),
         kind_sentence=data.get("kind_sentence", ""),
+        kind_by_model=bool(data.get("kind_by_model", False)),
         statements=tuple(Statement(Evidence(s["evidence"]), s["sentence"], int(s.get("boxes", 0)))
                          for s in data.get("statements", [])),
         photos=tuple(Photo(**p) for p in data.get("photos", [])),

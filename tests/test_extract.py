@@ -328,13 +328,13 @@ def test_a_pdf_never_read_is_no_evidence():
     assert (report.lab, report.unreadable) == ("", "never read")
 
 
-# (id, text, opened parts): whose sealed bag a mail says was opened; () is any part's, for staff to look at
+# (id, text, opened parts): whose sealed bag a mail says was opened; () is any part's, for staff to look at.
+# A part named only in the sentence before is not taken: "We did not touch the AMS1117-3.3. We opened the other
+# bag." opened the sensitive part's.
 OPENINGS = [
     ("part_named", "We opened the bag of the AMS1117-3.3 to count them.", ("AMS1117-3.3",)),
-    ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.",
-     ("AMS1117-3.3",)),
-    ("part_before_es", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores para revisarlos.",
-     ("AMS1117-3.3",)),
+    ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.", ()),
+    ("other_bag", "We did not touch the AMS1117-3.3. We opened the other bag.", ()),
     ("two_parts_before", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened the bag.", ()),
     ("sealed_bag_named", "The AMS1117-3.3 are fine. We opened the moisture barrier bag as well.", ()),
     ("first_sentence", "We opened the bag.", ()),
@@ -345,3 +345,10 @@ OPENINGS = [
 def test_the_parts_whose_bag_was_opened(text, opened):
     found = facts(text, "Return SO104233")
     assert found.opened_sensitive and found.opened_parts == opened
+
+
+def test_the_kind_model_never_overrules_a_defect():
+    """A return because parts are defective is a quality claim: it needs a lab report (the model alone reads
+    "we want to return them" as a return)."""
+    found = facts("Order SO104233: the AMS1117-3.3 are defective, we want to return them.")
+    assert (found.kind, found.kind_by_model) == (ClaimKind.QUALITY, False)

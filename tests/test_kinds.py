@@ -3,6 +3,7 @@ names a kind only where it is sure (the corpus in tests/customers measures how w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -11,12 +12,16 @@ from pathlib import Path
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from conftest import write_config
+from rma_mailbot import config as config_module
 from rma_mailbot import extract, kinds
-from rma_mailbot.models import ClaimKind
+from rma_mailbot.models import ClaimKind, ClaimState
+from rma_mailbot.review import judge
 
 sys.path.insert(0, str(Path(__file__).parent / "customers"))
 import train_kinds  # noqa: E402
 from test_extract import facts  # noqa: E402
+from test_policy import CUSTOMER, claim, day, order  # noqa: E402
 
 
 @pytest.mark.parametrize("text", [
@@ -93,3 +98,40 @@ def test_the_model_is_sure_only_past_its_threshold():
     guess = kinds.guess("", ["x" * 50_000])  # one long hostile word: scored in one pass, a kind still told
     assert guess.kind in ClaimKind and 0 < guess.probability <= 1
     assert re.fullmatch(r"[a-z_]+", guess.kind.value)
+
+
+@pytest.mark.parametrize(("by_model", "state", "routed_by"), [
+    (False, ClaimState.APPROVED, None),
+    (True, ClaimState.IN_REVIEW, "kind-by-model"),
+])
+def test_an_rma_only_the_model_would_grant_goes_to_staff(tmp_path, by_model, state, routed_by):
+    config = config_module.load(write_config(tmp_path / "config.toml"))
+    facts_ = dataclasses.replace(claim(ClaimKind.RETURN), kind_by_model=by_model)
+    decision, rule = judge(facts_, order(), CUSTOMER, config, on=day(1), auth_failed=(), recent_claims=1)
+    assert decision.state is state and (rule.name if rule else None) == routed_by
+    assert decision.issue_rma is (state is ClaimState.APPROVED)
+
+
+R, M, Q, U = ClaimKind.RETURN, ClaimKind.MISSING_ITEMS, ClaimKind.QUALITY, ClaimKind.UNKNOWN
+
+
+# (id, kind the phrases read, kinds read anywhere, the model's guess, its probability, kind, sentence, by model)
+COMBINED = [
+    ("model_names_one", U, [], R, 0.95, R, "We send them back.", True),
+    ("model_unsure", U, [], R, 0.7, U, "", False),
+    ("model_agrees", R, [(R, "We send them back.")], R, 0.99, R, "We send them back.", False),
+    ("model_picks_a_kind_read_later", M, [(M, "One is short."), (R, "We send them back.")], R, 0.9, R,
+     "We send them back.", False),
+    ("defect_stands", Q, [(Q, "They are fake.")], R, 0.99, Q, "They are fake.", False),
+    ("model_reads_no_case", R, [(R, "We send them back.")], U, 0.9, U, "", False),
+]
+
+
+@pytest.mark.parametrize(("read", "somewhere", "guessed", "probability", "kind", "sentence", "by_model"),
+                         [r[1:] for r in COMBINED], ids=[r[0] for r in COMBINED])
+def test_the_model_and_the_phrases_combined(monkeypatch, read, somewhere, guessed, probability, kind, sentence,
+                                            by_model):
+    monkeypatch.setattr(kinds, "guess", lambda subject, said: kinds.Guess(guessed, probability))
+    monkeypatch.setattr(kinds, "likeliest_sentence", lambda kind, candidates: "We send them back.")
+    read_sentence = next((s for k, s in somewhere if k is read), "")
+    assert extract._told_by_model((read, read_sentence), "", ["x"], ["x"], somewhere) == (kind, sentence, by_model)

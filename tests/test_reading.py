@@ -86,6 +86,22 @@ STATEMENTS = [
     ("en-count-after-an-aside", "We're missing, it seems, 40 of the LM2596S.", set(), [("LM2596S", 40)]),
     ("de-aber-count", "Alle Kolli erhalten, es fehlen aber 25 Stk. CH340G.", {(BOXES, 0)}, [("CH340G", 25)]),
     ("de-order-in-brackets", "Die Bestellung (200x NE555P) fehlt seit drei Wochen.", set(), []),
+    ("en-not-yet-arrived-key", "Not yet arrived: box 3 of 3.", set(), []),
+    ("en-but-2-did-not", "All boxes arrived, but 2 did not.", set(), []),
+    ("en-all-but-2", "All boxes arrived but 2.", set(), []),
+    ("en-received-but-missing", "We received 100 pcs of NE555P but 3 pcs of LM2596S are missing.", set(),
+     [("LM2596S", 3)]),
+    ("de-aber-2-nicht", "Alle Kartons sind angekommen, aber 2 nicht.", set(), []),
+    ("de-einzelner-karton", "Ein einzelner Karton ist angekommen.", {(BOXES, 1)}, []),
+    ("en-arriving-one-after-the-other", "The boxes are arriving one after the other.", set(), []),
+    ("zh-one-parcel", "收到一包包裹。", {(BOXES, 1)}, []),
+    ("en-enough-for-200", "We received 100 AMS1117-3.3, that should be enough for 200 boards.", set(), []),
+    ("en-packing-list-pcs", "According to the packing list 20 pcs are missing.", set(), [("", 20)]),
+    ("fr-colon-after-negation", "Le compte n'y est pas : le bon de livraison annonce 100 LM358N, nous en avons 60.",
+     set(), [("LM358N", 40)]),
+    ("fr-colon-after-mail", "Pour compléter mon message : les 4 cartons sont arrivés.", {(BOXES, 4)}, []),
+    ("zh-not-one", "NE555P 100个一个都没有。", set(), [("NE555P", 100)]),
+    ("de-statt-der-bestellten", "Es sind nur 24 statt der bestellten 30 IRF540N drin.", set(), [("IRF540N", 6)]),
     ("es-quedarse-corto", "Nos quedamos cortos: de los 200 BC547 solo llegaron 180.", set(), [("BC547", 20)]),
 ]
 
@@ -98,6 +114,30 @@ def test_statements_and_quantities(sentence, statements, quantities):
     assert [(part, qty) for part, qty, _ in found.missing_parts][:len(quantities) or None] == quantities or \
         (not quantities and not found.missing_parts)
     assert all(s.sentence == sentence for s in found.statements)  # each fact keeps the sentence it came from
+
+
+def test_counts_in_two_sentences_are_compared_for_one_part_only():
+    assert reading.read(["We ordered 500 boards from you last year.", "This time we received 200, thanks."],
+                        is_order).missing_parts == []
+    assert [(p, q) for p, q, _ in reading.read(["- ATMEGA328P-PU commandés : 20", "- ATMEGA328P-PU trouvés : 14"],
+                                               is_order).missing_parts] == [("ATMEGA328P-PU", 6)]
+
+
+# Sentences of no case: a call back, thanks for a reply, a disclaimer, a quote.
+NO_KIND = [
+    ("de-rufen-zurueck", "Bitte rufen Sie mich zurück."),
+    ("de-komme-zurueck", "Ich komme morgen darauf zurück."),
+    ("fr-votre-retour", "Merci pour votre retour."),
+    ("fr-attente-retour", "Dans l'attente de votre retour, cordialement."),
+    ("en-return-my-call", "Please return my call."),
+    ("en-waiting-for-quote", "Still waiting for the quote on SO104233."),
+    ("es-devolver-llamada", "¿Pueden devolverme la llamada?"),
+]
+
+
+@pytest.mark.parametrize("sentence", [r[1] for r in NO_KIND], ids=[r[0] for r in NO_KIND])
+def test_sentences_of_no_case(sentence):
+    assert read(sentence).kinds == []
 
 
 # (id, sentence, the first kind read, whole shipment said to be missing)
@@ -186,7 +226,11 @@ def test_forms_json_is_built_from_the_vocabulary():
     "1 of 2 ",
     "箱子都收到了",
     "zwölf quinze veinte twelve ",
-], ids=["long-word", "dangling-commas", "parentheses", "fractions", "chinese", "number-words"])
+    "x: ",  # a colon looks back at its clause
+    "we did not get it: ",
+    "only 9 should be 10, ",  # counts against the count due
+], ids=["long-word", "dangling-commas", "parentheses", "fractions", "chinese", "number-words", "colons",
+        "negated-colons", "counts-due"])
 def test_a_hostile_sentence_is_read_in_linear_time(unit):
     """Four times the text costs about four times the work, not sixteen (counted in Python calls and
     generator steps, not timed). A quadratic step over 5,000 clauses made 25 million comparisons."""

@@ -31,6 +31,7 @@ class Concept(StrEnum):
     PARCEL = "parcel"  # the shipment as a whole ("the order never came")
     ALL = "all"  # all, every, both
     FULLY = "fully"  # completely, thoroughly
+    EACH = "each"  # one by one, one after the other: every box, of an emptying (not of boxes arriving)
     RECEIVE = "receive"
     EMPTY = "empty"  # unpack, empty, take out
     SEARCH = "search"  # search, check, go through (emptying only with the packing or every box)
@@ -48,6 +49,8 @@ class Concept(StrEnum):
     WAIT = "wait"
     STUCK = "stuck"
     RETURN = "return"
+    BACK = "back"  # German "zurück": a return with a verb of sending ("schicken ... zurück"), not "rufen ... zurück"
+    SEND = "send"
     MISTAKE = "mistake"
     WRONG = "wrong"
     ORDER_VERB = "order_verb"
