@@ -110,6 +110,8 @@ def _kind(by_phrase: tuple[ClaimKind, str], concepts: reading.Reading) -> tuple[
         return ClaimKind.NON_RECEIPT, concepts.whole_parcel_missing
     if kind is ClaimKind.NON_RECEIPT and ClaimKind.MISSING_ITEMS in read_kinds and not concepts.whole_parcel_missing:
         return ClaimKind.MISSING_ITEMS, next(s for k, s in concepts.kinds if k is ClaimKind.MISSING_ITEMS)
+    if kind is ClaimKind.RETURN and (defect := next((s for s in concepts.defects if s not in concepts.notices), "")):
+        return ClaimKind.QUALITY, defect  # a return because the parts are defective is a quality claim
     if kind is not ClaimKind.UNKNOWN:
         return kind, sentence
     for preferred in (ClaimKind.QUALITY, ClaimKind.MISSING_ITEMS, ClaimKind.NON_RECEIPT, ClaimKind.RETURN):

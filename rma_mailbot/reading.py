@@ -336,6 +336,7 @@ class Reading:
     missing_parts: list[tuple[str, int, str]] = field(default_factory=list)  # (part, quantity, sentence)
     kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
+    defects: list[str] = field(default_factory=list)  # sentences naming a defect ("burn out", "fake", "烫得")
     notices: set[str] = field(default_factory=set)  # about paperwork, mail or terms: no claim kind in them
     # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
     partly: set[tuple[Evidence, str]] = field(default_factory=set)
@@ -670,6 +671,8 @@ def _denied_shortage(clause: Clause) -> bool:
 def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     has = clause.has
     quantities = bool(_quantity_numbers(clause)) or bool(_part_in(clause)) or has(C.UNIT)
+    if has(C.DEFECT) and not clause.negated:
+        reading.defects.append(sentence)
     if has(C.DEFECT) and not clause.negated or clause.negated and (
             has(C.WORK) and not has(C.RECEIVE, C.NOISE) or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
         # "not original" is a quality claim; "original packaging, never opened" is not
@@ -693,9 +696,9 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
         elif not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG):  # "both never came"
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
             reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
-    if has(C.LOST) and (has(C.PARCEL) or has(C.BOX)) and not has(C.NEG) or \
-            has(C.WHERE) and has(C.PARCEL) or has(C.SIGN) and has(C.NEG) or \
-            has(C.WAIT) and has(C.PARCEL) or has(C.STUCK) and has(C.PARCEL):
+    named = _parcel_named(clause)
+    if has(C.LOST) and named and not has(C.NEG) or has(C.WHERE) and named or has(C.SIGN) and has(C.NEG) or \
+            has(C.WAIT) and named or has(C.STUCK) and named:
         reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
         reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
     if (has(C.RETURN) or has(C.BACK) and has(C.SEND)) and not has(C.NEG) or has(C.MISTAKE) and has(C.ORDER_VERB) or \
@@ -711,6 +714,11 @@ def _not_all(clause: Clause) -> bool:
     """ "not everything came", "no ha venido todo": a negation before the "all" (but "none of them" is none)."""
     neg, every = clause.index(C.NEG), clause.index(C.ALL)
     return 0 <= neg < every and clause.words[neg].text not in _NONE_WORDS
+
+
+def _parcel_named(clause: Clause) -> bool:
+    """A parcel, box or the order named by a noun: not by "la", "le", "it", "es" ("la compta me la bloque")."""
+    return any(w.concepts & {C.PARCEL, C.BOX} and (len(w.text) > 3 or not w.text.isascii()) for w in clause.words)
 
 
 def _whole_named(clause: Clause) -> bool:
