@@ -57,8 +57,9 @@ class Model:
         norm = math.sqrt(sum(v * v for v, _ in weighted)) or 1.0
         scores = list(self.intercepts)
         for value, weights in weighted:
+            value /= norm
             for k, w in enumerate(weights):
-                scores[k] += value / norm * w
+                scores[k] += value * w
         return scores
 
     def guess(self, text: str) -> Guess:

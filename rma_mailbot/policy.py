@@ -220,11 +220,10 @@ def missing_items_checklist(case: Case) -> list[Check]:
     facts = case.facts
     boxes = case.order.boxes
     # "Fully empty each box you received": two of three boxes came, both emptied, is that item done.
-    arrived = max((s.boxes or boxes for s in facts.statements if s.evidence is Evidence.ALL_BOXES_RECEIVED),
-                  default=boxes)
-    needed = {Evidence.BOXES_EMPTIED: min(arrived, boxes)}
+    arrived = min(boxes, max((s.boxes or boxes for s in facts.statements
+                              if s.evidence is Evidence.ALL_BOXES_RECEIVED), default=boxes))
     said = {s.evidence: f'"{s.sentence}"' for s in reversed(facts.statements)
-            if s.holds_for(needed.get(s.evidence, boxes))}
+            if s.holds_for(arrived if s.evidence is Evidence.BOXES_EMPTIED else boxes)}
     if facts.photos:
         said[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
             f"attachment {p.sha256[:12]} ({p.width}x{p.height})" for p in facts.photos)

@@ -397,11 +397,12 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
-        if not any(found == sentence for _, _, found in reading.missing_parts):
-            _counted_against_order(said, sentence, reading, sentence_part) or \
-                _count_further_on(said, sentence, reading, sentence_part) or \
-                _same_part(previous, said) and _counted_against_order(previous[-1:] + said[:1], sentence, reading,
-                                                                      sentence_part)  # "ordered: 20" / "found: 14"
+        if not any(found == sentence for _, _, found in reading.missing_parts) and (
+                _counted_against_order(said, sentence, reading, sentence_part)
+                or _count_further_on(said, sentence, reading, sentence_part)
+                or _same_part(previous, said) and _counted_against_order(previous[-1:] + said[:1], sentence, reading,
+                                                                         sentence_part)):  # "ordered: 20" / "found: 14"
+            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
         previous_bag = named_bag
         previous = said
     return reading
@@ -618,7 +619,6 @@ def _count_further_on(said: list[Clause], sentence: str, reading: Reading, sente
             if counts and not later.negated and not later.has(C.RECEIVE, C.EXPECTED, C.ORDER_VERB, C.BOX):
                 part = _part_in(later) or _part_in(clause) or sentence_part
                 reading.missing_parts.append((part, counts[0][1], sentence))
-                reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
                 return True
     return False
 
@@ -657,7 +657,6 @@ def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, 
         said_so = expected or count_clause.has(C.RECEIVE, C.PARTIAL, C.FIND, C.INSIDE)
         if 0 < got < due and said_so:
             reading.missing_parts.append((_part_in(first) or _part_in(second) or sentence_part, due - got, sentence))
-            reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             return True
     return False
 
