@@ -59,7 +59,8 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
     # "marchandises manquantes ou défectueuses ... conformément à nos CGV") names no claim's kind.
     own = [s for s in said if s not in concepts.notices]
     # A phrase pattern's statement stands unless the concepts read its sentence as of some boxes only.
-    statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly]
+    statements = [s for s in _statements(said) if (s.evidence, s.sentence) not in concepts.partly
+                  and not _denied_later(s, concepts.emptying_denied, said)]
     for statement in concepts.statements:
         # Added unless a statement already says as much: one for all boxes covers any count.
         if not any(s.evidence is statement.evidence and (s.boxes == 0 or s.boxes >= statement.boxes > 0)
@@ -88,10 +89,23 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
         opened_sensitive=opened[0] if opened else "",
-        opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order) for sentence in opened]),
+        opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order, _before(said, sentence))
+                                      for sentence in opened]),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
                             lambda lines: _quantities(lines, reading.read(lines, is_order))[0])
+
+
+def _denied_later(statement: Statement, denial: str, said: list[str]) -> bool:
+    """Every box emptied, said before a sentence saying some box is not yet emptied."""
+    return statement.evidence is Evidence.BOXES_EMPTIED and bool(denial) and (
+        statement.sentence not in said or denial not in said or said.index(statement.sentence) <= said.index(denial))
+
+
+def _before(sentences: list[str], sentence: str) -> str:
+    """The sentence the customer wrote just before this one, if it is theirs."""
+    at = sentences.index(sentence) if sentence in sentences else 0
+    return sentences[at - 1] if at else ""
 
 
 def _order_test(order_pattern: re.Pattern[str]):
@@ -147,7 +161,8 @@ def _told_by_model(read: tuple[ClaimKind, str], subject: str, said: list[str], o
 def _quantities(said: list[str], concepts: reading.Reading) -> tuple[tuple[tuple[str, int], ...], str]:
     """What is short, by part: the phrase patterns first, then what the concepts read; and the sentence saying it."""
     by_phrase = dict(_missing_parts(said))
-    first = next((s for s in said if any(p in s.upper() or str(q) in s for p, q in by_phrase.items())), "")
+    # The sentence naming a short part or its count; "" names no part and is in every sentence (a greeting).
+    first = next((s for s in said if any(p and p in s.upper() or str(q) in s for p, q in by_phrase.items())), "")
     for part, quantity, sentence in concepts.missing_parts:
         if part not in by_phrase and not (part == "" and by_phrase):
             by_phrase[part] = quantity

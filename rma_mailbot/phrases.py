@@ -284,11 +284,12 @@ _PART_MISSING = (r"(?:(?:is|are|was|were)\s+)?(?:\b(?:missing|short|fehlen|fehlt
 QUANTITY_PATTERNS: tuple[re.Pattern[str], ...] = (
     # "3 pcs of LM2596S are missing", "5 AMS1117-3.3 and 3 pcs of LM2596S are missing", "3 Stück LM2596S
     # fehlen". The first item is not a count that was received ("received 100 NE555P and 3 LM2596S are
-    # missing") nor the "40" of "37 of 40"; the filler holds no digit, so it stays with its own item.
+    # missing") nor the "40" of "37 of 40"; the filler holds no digit, so it stays with its own item, and no
+    # break, Chinese ones too: in "订单是 20 片，少了 5 片" the 20 is not what is short.
     re.compile(rf"""
         (?<!received\s)(?<!got\s)(?<!ordered\s)(?<!delivered\s)(?<!only\s)(?<!\bof\s)(?<!/)
         (?P<items>{_items(rf",|;|{_AND}")})
-        [^\d.,;:!?\n]{{0,30}}?{_MISSING_AFTER}
+        [^\d.,;:!?\n，；：！？。、]{{0,30}}?{_MISSING_AFTER}
     """, _IX),
     # "missing: 5 x AMS1117-3.3", "missing 5 AMS1117-3.3 and 3 pcs of LM2596S", "il manque 3 pièces de
     # LM2596S", "faltan 3 unidades de LM2596S", "少了3个LM2596S"

@@ -23,6 +23,7 @@ from rma_mailbot.models import (
     Evidence,
     LabSource,
     Order,
+    OrderLine,
     Outcome,
     Reason,
     ReplyKind,
@@ -259,12 +260,10 @@ def sensitive_parts(case: Case) -> list[Check]:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.NOT_APPLICABLE,
                       f"order {case.order.order_id}: no ESD or moisture-sensitive lines")]
     parts = ", ".join(sensitive)
-    # Passes only when every part named as opened is a line of the order that is not sensitive: a part the
-    # order does not hold as written ("STM32F103" for STM32F103C8T6) may be a sensitive one.
-    opened = {p.upper() for p in case.facts.opened_parts}
-    named = [line for line in case.order.lines if line.part.upper() in opened]
-    plain = {line.part.upper() for line in named if not line.sensitive}
-    if case.facts.opened_sensitive and opened and opened <= plain:
+    # Passes only when every part named as opened is a line of the order that is not sensitive. A name short
+    # of the order's ("AMS1117" for AMS1117-3.3) is that line when it begins no other line: "STM32" may be any.
+    named = [_line_named(case.order, part) for part in case.facts.opened_parts]
+    if case.facts.opened_sensitive and named and all(line is not None and not line.sensitive for line in named):
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.PASS,
                       f"sensitive parts {parts}; the bag opened held {', '.join(line.part for line in named)} only: "
                       f'"{case.facts.opened_sensitive}"')]
@@ -272,6 +271,18 @@ def sensitive_parts(case: Case) -> list[Check]:
         return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.REVIEW,
                       f'sensitive parts {parts}; the customer wrote "{case.facts.opened_sensitive}"')]
     return [Check(Reason.SENSITIVE_PARTS_OPENED, Outcome.PASS, f"sensitive parts {parts}; no opening reported")]
+
+
+def _line_named(order: Order, part: str) -> OrderLine | None:
+    """The one order line a customer's part name stands for, if exactly one: as written, or its beginning."""
+    key = _part_key(part)
+    lines = [line for line in order.lines if _part_key(line.part) == key] or \
+        [line for line in order.lines if key and _part_key(line.part).startswith(key)]
+    return lines[0] if len(lines) == 1 else None
+
+
+def _part_key(part: str) -> str:
+    return "".join(c for c in part.upper() if c.isalnum())
 
 
 def return_terms(case: Case) -> list[Check]:

@@ -31,21 +31,26 @@ _NOT = re.compile(r"(?:\b(?:wo|ca|sha)(?=n['’]t\b))?n['’]t\b")  # "didn't", 
 _NUMBER_SIGN = re.compile(r"\bn[°º]\s*")  # "n°SO-510010" is "number", not the French negation "n'"
 _ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th|er|re|e|eme|ere|o|a|te|ten|ter)$")  # "1st", "1er", "2e", "2o"
 _PLURAL_ARTICLES = frozenset({"les", "des", "ces", "these", "those", "los", "las", "unos", "unas", "beiden"})
-_BREAK_MARKS = frozenset(",;!?，；、。！？")
+_BREAK_MARKS = frozenset(",;!?，；、。！？/|")
 _CONJUNCTIONS = frozenset({
     "and", "but", "however", "although", "though", "whereas", "while", "und", "aber", "jedoch", "sondern",
     "doch", "obwohl", "et", "mais", "cependant", "pourtant", "y", "e", "pero", "aunque", "sino",
+    # a cause says its own fact: in "no lo destapamos porque el encargado anda de vacaciones" nothing fails to work
+    "because", "weil", "porque", "parce", "tandis",
 })
 _FRENCH_BEFORE_Y = frozenset({"n", "il", "j", "on", "s", "m", "t", "l", "nous", "vous", "en"})  # "n'y", "il y a"
-_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "但")
+_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "因为", "因為", "但")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
-_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千]+)"
+# with the financial numerals of invoices and orders (壹貳參肆伍...: "參佰顆", "肆箱")
+_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]+)"
                              "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
 _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
+# "1,000", "1.000", "1'000", "1 000" (no-break spaces) are a thousand; "1,5" and "12.03.2025" are not
+_THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3})+)(?!\\d|[.,'’]\\d)")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -99,6 +104,7 @@ def _chinese_number(numeral: str) -> str:
     try:
         # 廿 and 卅 (twenty, thirty), common in Cantonese, are not numerals to cn2an
         numeral = numeral.replace("兩", "两").replace("廿", "二十").replace("卅", "三十")
+        numeral = numeral.replace("參", "叁").replace("貳", "贰").replace("陸", "陆")  # traditional financial ones
         return str(int(cn2an.cn2an(numeral, "smart")))
     except (ValueError, KeyError, TypeError):
         return numeral
@@ -189,6 +195,7 @@ def with_digits(sentence: str, languages: tuple[str, ...] = INFLECTED) -> str:
 def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str, ...] = INFLECTED) -> list[Clause]:
     """The sentence's clauses, each a list of words with their concepts (numbers read in ``languages``)."""
     vocab = vocabulary()
+    sentence = _THOUSANDS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), sentence)
     tokens = TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
@@ -341,14 +348,25 @@ class Reading:
     # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
     partly: set[tuple[Evidence, str]] = field(default_factory=set)
     opened: list[str] = field(default_factory=list)  # the sentences saying a sealed bag was opened
+    # The last sentence saying some box is not yet emptied or opened ("el segundo todavía no lo destapamos",
+    # "还没来得及全部翻出来"): every box emptied is not said, whatever an earlier sentence says.
+    emptying_denied: str = ""
 
     @property
     def opened_sensitive(self) -> str:
         return self.opened[0] if self.opened else ""
 
     def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
+        if evidence is Evidence.BOXES_EMPTIED and self.emptying_denied == sentence:
+            return
+        if evidence is Evidence.BOXES_EMPTIED:
+            self.emptying_denied = ""  # said after the denial: they have been emptied since
         if not any(s.evidence is evidence and s.boxes == 0 for s in self.statements):
             self.statements.append(Statement(evidence, sentence, boxes))
+
+    def deny_emptying(self, sentence: str) -> None:
+        self.emptying_denied = sentence
+        self.statements = [s for s in self.statements if s.evidence is not Evidence.BOXES_EMPTIED]
 
 
 def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
@@ -360,8 +378,11 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
     previous: list[Clause] = []
     for sentence in sentences:
         said = clauses(sentence, is_order, numbered)
+        asked: list[Clause] = []
         if sentence.rstrip().endswith(("?", "？")):
-            said = said[:-1]  # a question states nothing ("wrong variant, want to send back, rma?")
+            # A question states no fact ("wrong variant, want to send back, rma?") but asks for its case:
+            # "¿me los reciben de vuelta?" is a return.
+            said, asked = said[:-1], said[-1:]
         boxes_named: int | None = None  # "it was a single carton and it arrived": the boxes, then the arrival
         arrived = False  # "the delivery came in, both boxes (2 of 2)": the arrival, then the boxes
         named_bag = any(c.has(C.SENSITIVE) and not c.negated for c in said)
@@ -371,11 +392,13 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         for clause in said:
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
-                    _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))):
+                    _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))) and not (
+                    clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()):
                 if clause.has(C.NOTICE) or clause.has(C.SHORT, C.ABSENT) and not clause.has(C.UNIT):
                     reading.notices.add(sentence)  # "3 missing docs" is no claim either; "20 pcs missing" is
                 continue  # paperwork, a mail or a legal notice ("the invoice is missing"): not the goods,
                 # unless parts are counted beside it ("compared to the packing list, 50 LM2596S are missing")
+                # or boxes ("Cajas: recibimos las 3 que indica la guía")
             _opened(clause, sentence, reading, bag_in_view)
             # "if all boxes had arrived", "we will empty them", "please confirm they all came": no checklist fact
             if not clause.has(C.HYPOTHETICAL):
@@ -397,6 +420,9 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             _kind(clause, sentence, reading)
+        for clause in asked:
+            if not clause.has(C.NOTICE, C.PAPERS, C.MESSAGE):
+                _kind(clause, sentence, reading)
         if not any(found == sentence for _, _, found in reading.missing_parts) and (
                 _counted_against_order(said, sentence, reading, sentence_part)
                 or _count_further_on(said, sentence, reading, sentence_part)
@@ -451,7 +477,8 @@ def _labelled_boxes(clause: Clause) -> int:
     """Boxes named by their number ("carton 4", "la caja 1", "cartons 1 to 3"): those boxes only."""
     words, count = clause.words, 0
     for i, w in enumerate(words[:-1]):
-        if C.BOX in w.concepts and words[i + 1].number is not None and not (
+        # Chinese numbers a box before it ("第2箱"): "开箱：两个箱子" counts boxes
+        if C.BOX in w.concepts and w.text.isascii() and words[i + 1].number is not None and not (
                 i + 2 < len(words) and words[i + 2].text in _OF_WORDS):  # "Kartons: 4 von 4" counts them
             first = words[i + 1].number
             if i + 3 < len(words) and words[i + 2].text in _RANGE_WORDS and words[i + 3].number is not None:
@@ -496,6 +523,9 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
 def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
     emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
                                                                 (clause.has(C.BOX) and clause.has(C.ALL))))
+    if _not_yet_emptied(clause):
+        reading.deny_emptying(sentence)
+        return
     if emptied and (clause.negated or clause.has(C.PARTIAL)) or clause.has(C.BOX) and _labelled_boxes(clause):
         reading.partly.add((Evidence.BOXES_EMPTIED, sentence))  # "we only unpacked one", "box 3 not yet"
     if clause.negated or clause.has(C.PARTIAL):
@@ -508,6 +538,15 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
         if count is None:
             return
     reading.state(Evidence.BOXES_EMPTIED, sentence, count)
+
+
+def _not_yet_emptied(clause: Clause) -> bool:
+    """A box not emptied, or not even opened: "we haven't unpacked the second carton", "el segundo todavía no
+    lo destapamos". Not "we emptied them and found nothing", "no box was missing", "the ESD bag stays unopened"."""
+    neg = clause.index(C.NEG)
+    act = max(clause.index(C.EMPTY), clause.index(C.OPEN) if clause.has(C.BOX, C.PARTIAL) else -1)
+    return 0 <= neg < act and not clause.has(C.FIND, C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.BAG, C.SENSITIVE) \
+        and not clause.numbers()
 
 
 def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
@@ -582,7 +621,8 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
         # "24 statt der bestellten 30", "38 comptés pour 50 attendus"
         expected = any(C.EXPECTED in w.concepts for w in clause.words[i + 1:j]) or _due_near(
             clause, j, (C.EXPECTED, C.ORDER_VERB))
-        if j - i <= 6 and (between & _OF_WORDS or expected) and a < b:
+        # a word of the due count reaches further: "on arrive à 60 pièces alors que le bordereau en annonce 100"
+        if (j - i <= 6 and between & _OF_WORDS or j - i <= 9 and expected) and a < b:
             if clause.has(C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.PARTIAL, C.FIND) or part:
                 # "3 of 40 are missing" is 3 short, "received 37 of 40" 3 too
                 short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
@@ -647,10 +687,11 @@ def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, 
     for (k, first, in_first), (m, second, in_second) in zip(counted, counted[1:], strict=False):
         (i, a), (j, b) = in_first[-1], in_second[0]
         lead_in = said[m - 1] if m - 1 > k and len(said[m - 1].words) <= 3 else Clause()  # "bestellt und ... 100"
+        # The papers' count against a count compares them: "LM2596S - 440 pcs, invoice says 500"
         if _due_near(first, i, _DUE):
-            got, due, count_clause, expected = b, a, second, _due_near(first, i, (C.EXPECTED,))
+            got, due, count_clause, expected = b, a, second, _due_near(first, i, (C.EXPECTED, C.PAPERS))
         elif _due_near(second, j, _DUE) or lead_in.has(*_DUE):
-            got, due, count_clause, expected = a, b, first, _due_near(second, j, (C.EXPECTED,))
+            got, due, count_clause, expected = a, b, first, _due_near(second, j, (C.EXPECTED, C.PAPERS))
         else:
             continue
         # "ordered 100, 40 are for project B" compares nothing; "hay 150 y deberían ser 200" does
@@ -730,17 +771,26 @@ def _whole_named(clause: Clause) -> bool:
 _LIST_GOES_ON = frozenset({C.BAG, C.UNIT, C.ALL, C.INSIDE})
 
 
-def opened_parts(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
+def opened_parts(sentence: str, is_order: Callable[[str], bool], before: str = "") -> tuple[str, ...]:
     """The part numbers named in the clauses that say something was opened, and in the clauses that only go
     on listing them: "we opened the bag of the AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only,
-    "we opened the bags of the AMS1117-3.3 and the STM32F103" both."""
+    "we opened the bags of the AMS1117-3.3 and the STM32F103" both. An opening that names no part but points
+    back ("their bag", "la bolsa de los reguladores") opened the one part the sentence ``before`` names."""
     found: list[str] = []
-    listing = False
+    listing = pointing_back = False
     for c in clauses(sentence, is_order):
         listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
         if listing:
             found.extend(w.part for w in c.words if w.part)
+            pointing_back = pointing_back or c.has(C.UNIT) or any(w.text in _POINTING_BACK for w in c.words)
+    if not found and pointing_back and before:
+        named = {w.part for c in clauses(before, is_order) for w in c.words if w.part}
+        return tuple(named) if len(named) == 1 else ()
     return tuple(dict.fromkeys(found))
+
+
+# Possessives that name the parts just spoken of: "I opened their bag".
+_POINTING_BACK = frozenset({"their", "its", "leur", "leurs", "su", "sus", "ihre", "ihren", "deren", "dessen"})
 
 
 def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:

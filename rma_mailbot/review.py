@@ -13,7 +13,9 @@ from rma_mailbot.store import Store
 
 # A claim opened beside another claim on the same order, or on an order that has an RMA number: staff decide it.
 SAME_ORDER = RoutingRule(name="same-order")
-# A claim whose case only the kind model told (no phrase of the mail says it) gets no RMA number by itself.
+# A claim whose case only the kind model told (no phrase of the mail says it) gets no RMA number by itself;
+# except a parcel never received, when the order book agrees (not delivered, past its shipping days): the
+# refund or reshipment is owed whatever else the mail may have meant.
 KIND_BY_MODEL = RoutingRule(name="kind-by-model")
 
 
@@ -54,7 +56,7 @@ def judge(facts: ClaimFacts, order: Order | None, customer: str, config: Config,
     decision = decide(facts, order, customer, config.policy, on=on)
     if beside_another:
         return routed(decision, SAME_ORDER, "an earlier claim on the order is open or has an RMA number"), SAME_ORDER
-    if facts.kind_by_model and decision.state is ClaimState.APPROVED:
+    if facts.kind_by_model and decision.state is ClaimState.APPROVED and facts.kind is not ClaimKind.NON_RECEIPT:
         return routed(decision, KIND_BY_MODEL, f"the kind model read the mail as {facts.kind}, no phrase of it "
                                                "says so"), KIND_BY_MODEL
     routing = route(config.review.rules, kind=facts.kind, order=order,

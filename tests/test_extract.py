@@ -333,7 +333,12 @@ def test_a_pdf_never_read_is_no_evidence():
 # bag." opened the sensitive part's.
 OPENINGS = [
     ("part_named", "We opened the bag of the AMS1117-3.3 to count them.", ("AMS1117-3.3",)),
-    ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.", ()),
+    # "their bag", "the regulators' bag": the one part the sentence before names
+    ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.",
+     ("AMS1117-3.3",)),
+    ("part_before_by_kind", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores.", ("AMS1117-3.3",)),
+    ("two_parts_before_their", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened their bags.", ()),
+    ("no_sentence_before_their", "I opened their bag to count them.", ()),
     ("other_bag", "We did not touch the AMS1117-3.3. We opened the other bag.", ()),
     ("two_parts_before", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened the bag.", ()),
     ("sealed_bag_named", "The AMS1117-3.3 are fine. We opened the moisture barrier bag as well.", ()),

@@ -100,14 +100,17 @@ def test_the_model_is_sure_only_past_its_threshold():
     assert re.fullmatch(r"[a-z_]+", guess.kind.value)
 
 
-@pytest.mark.parametrize(("by_model", "state", "routed_by"), [
-    (False, ClaimState.APPROVED, None),
-    (True, ClaimState.IN_REVIEW, "kind-by-model"),
+@pytest.mark.parametrize(("kind", "by_model", "delivered", "on", "state", "routed_by"), [
+    (ClaimKind.RETURN, False, True, 1, ClaimState.APPROVED, None),
+    (ClaimKind.RETURN, True, True, 1, ClaimState.IN_REVIEW, "kind-by-model"),
+    # Never delivered and long overdue by the order book: the refund is owed whatever the words meant.
+    (ClaimKind.NON_RECEIPT, True, False, 30, ClaimState.APPROVED, None),
 ])
-def test_an_rma_only_the_model_would_grant_goes_to_staff(tmp_path, by_model, state, routed_by):
+def test_an_rma_only_the_model_would_grant_goes_to_staff(tmp_path, kind, by_model, delivered, on, state, routed_by):
     config = config_module.load(write_config(tmp_path / "config.toml"))
-    facts_ = dataclasses.replace(claim(ClaimKind.RETURN), kind_by_model=by_model)
-    decision, rule = judge(facts_, order(), CUSTOMER, config, on=day(1), auth_failed=(), recent_claims=1)
+    facts_ = dataclasses.replace(claim(kind), kind_by_model=by_model)
+    order_ = order() if delivered else order(delivery_date=None)
+    decision, rule = judge(facts_, order_, CUSTOMER, config, on=day(on), auth_failed=(), recent_claims=1)
     assert decision.state is state and (rule.name if rule else None) == routed_by
     assert decision.issue_rma is (state is ClaimState.APPROVED)
 

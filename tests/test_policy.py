@@ -246,6 +246,35 @@ def test_a_report_that_is_no_evidence_says_why():
     ]
 
 
+MIXED = order(lines=(SENSITIVE_LINE, OrderLine("AMS1117-3.3", 200), OrderLine("AMS1117-5.0", 50)))
+
+
+# (id, the parts the customer says were in the opened bag, state): a name stands for one line of the order, as
+# written or as its beginning; a name that may be the sensitive line, several lines, or none goes to staff.
+OPENED_PARTS = [
+    ("plain_line_as_written", ("AMS1117-3.3",), ClaimState.APPROVED),
+    ("plain_line_spelled_otherwise", ("ams1117 3.3",), ClaimState.APPROVED),
+    ("sensitive_line", ("STM32F103C8T6",), ClaimState.IN_REVIEW),
+    ("beginning_of_the_sensitive_line", ("STM32F103",), ClaimState.IN_REVIEW),
+    ("beginning_of_two_lines", ("AMS1117",), ClaimState.IN_REVIEW),
+    ("not_a_line_of_the_order", ("LM2596S",), ClaimState.IN_REVIEW),
+    ("plain_and_sensitive", ("AMS1117-5.0", "STM32F103C8T6"), ClaimState.IN_REVIEW),
+    ("no_part_named", (), ClaimState.IN_REVIEW),
+]
+
+
+@pytest.mark.parametrize(("parts", "state"), [row[1:] for row in OPENED_PARTS], ids=[row[0] for row in OPENED_PARTS])
+def test_an_opened_bag_is_of_the_order_line_its_name_stands_for(parts, state):
+    facts = dataclasses.replace(claim(ClaimKind.RETURN, opened="We opened the bag to count."), opened_parts=parts)
+    assert decide(facts, MIXED, CUSTOMER, RULES, on=day(2)).state is state
+
+
+def test_a_part_named_short_is_its_line_when_it_begins_no_other():
+    facts = dataclasses.replace(claim(ClaimKind.RETURN, opened="We opened the AMS1117 bag."), opened_parts=("AMS1117",))
+    single = order(lines=(SENSITIVE_LINE, OrderLine("AMS1117-3.3", 200)))
+    assert decide(facts, single, CUSTOMER, RULES, on=day(2)).state is ClaimState.APPROVED
+
+
 @pytest.mark.parametrize(
     ("method", "days"),
     [("DHL Express", 5), ("UPS Standard", 10), ("China Post", 30), ("Carrier Pigeon", 20), ("", 20)],

@@ -103,6 +103,27 @@ STATEMENTS = [
     ("zh-not-one", "NE555P 100个一个都没有。", set(), [("NE555P", 100)]),
     ("de-statt-der-bestellten", "Es sind nur 24 statt der bestellten 30 IRF540N drin.", set(), [("IRF540N", 6)]),
     ("es-quedarse-corto", "Nos quedamos cortos: de los 200 BC547 solo llegaron 180.", set(), [("BC547", 20)]),
+    ("en-thousands-comma", "On the 1N4007 we only have 900 of the 1,000 pieces.", set(), [("1N4007", 100)]),
+    ("de-thousands-dot", "1N4007: bestellt 1.000 Stück, erhalten 800 Stück.", set(), [("1N4007", 200)]),
+    ("en-columns-by-slash", "- 1N4007 : ordered 1,000 pcs / received 800 pcs", set(), [("1N4007", 200)]),
+    ("en-against-the-list", "We are sitting at 260 CH340G against the 300 on the packing list.", set(),
+     [("CH340G", 40)]),
+    ("en-papers-say", "LM2596S - 440 pcs, invoice says 500", set(), [("LM2596S", 60)]),
+    ("en-should-be-further-on", "I can see 80 LM358N in the tubes where there should be 100.", set(),
+     [("LM358N", 20)]),
+    ("fr-bordereau-annonce", "On arrive à 60 LM358N alors que le bordereau en annonce 100.", set(), [("LM358N", 40)]),
+    ("zh-financial-numerals", "CH340G 訂購參佰顆，實點貳佰伍拾顆，短少伍拾顆。", set(), [("CH340G", 50)]),
+    ("zh-comma-ends-the-count", "订单是 20 片，少了 5 片。", set(), [("", 5)]),
+    ("zh-all-there", "两个箱子都在。", {(BOXES, 0)}, []),
+    ("zh-open-box-is-no-box-number", "这周才开箱：两个箱子都在。", {(BOXES, 0)}, []),
+    ("en-colli", "4 colli were delivered by UPS.", {(BOXES, 4)}, []),
+    ("fr-rentrees", "Les deux boîtes sont rentrées hier.", {(BOXES, 2)}, []),
+    ("es-boxes-the-waybill-names", "Cajas: recibimos las 3 que indica la guía.", {(BOXES, 3)}, []),
+    ("en-broke-down", "My crew broke down every carton.", {(EMPTIED, 0)}, []),
+    ("en-pair-top-to-bottom", "We've gone through both cartons top to bottom.", {(EMPTIED, 0)}, []),
+    ("es-second-not-opened", "El primero lo vacié; el segundo todavía no lo destapamos.", set(), []),
+    ("en-not-yet-unpacked-after", "We unpacked both boxes. We have not unpacked the second carton yet.", set(), []),
+    ("en-emptied-and-found-nothing", "We emptied both boxes and did not find them.", {(EMPTIED, 0)}, []),
 ]
 
 
@@ -132,6 +153,8 @@ NO_KIND = [
     ("en-return-my-call", "Please return my call."),
     ("en-waiting-for-quote", "Still waiting for the quote on SO104233."),
     ("es-devolver-llamada", "¿Pueden devolverme la llamada?"),
+    ("en-return-policy-asked", "What is your return policy?"),
+    ("fr-politique-de-retour", "Quelle est votre politique de retour ?"),
 ]
 
 
@@ -158,6 +181,9 @@ KINDS = [
     ("es-nunca-llego", "Queremos el reembolso, nunca llegó.", NON_RECEIPT, True),
     ("es-falta-pedido", "Falta el pedido completo.", NON_RECEIPT, True),
     ("es-devolver", "Queremos devolver las piezas.", RETURN, False),
+    ("es-asked-to-take-back", "¿Será que me los reciben de vuelta?", RETURN, False),
+    ("es-cause-is-no-defect", "El segundo todavía no lo destapamos porque el encargado anda de vacaciones.", None,
+     False),
     ("zh-not-received", "包裹还没收到。", NON_RECEIPT, True),
     ("zh-short", "少了30个LM2596S。", MISSING, False),
     ("zh-not-like-the-original", "晶片尺寸跟原廠不符。", QUALITY, False),
@@ -168,7 +194,7 @@ KINDS = [
 @pytest.mark.parametrize(("sentence", "kind", "whole"), [r[1:] for r in KINDS], ids=[r[0] for r in KINDS])
 def test_kinds(sentence, kind, whole):
     found = read(sentence)
-    assert found.kinds and found.kinds[0][0] is kind
+    assert (found.kinds[0][0] if found.kinds else None) is kind
     assert bool(found.whole_parcel_missing) is whole
 
 
