@@ -390,7 +390,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         parts = {w.part for c in said for w in c.words if w.part}
         sentence_part = next(iter(parts)) if len(parts) == 1 else ""
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
-        for clause in said:
+        for said_before, clause in zip([Clause(), *said], said, strict=False):
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
                     _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))) and not (
                     clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()):
@@ -405,16 +405,19 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                 if clause.has(C.BOX) and not clause.has(C.RECEIVE) and not clause.negated:
                     boxes_named = _box_count(clause)
                     if arrived and boxes_named is not None and not clause.has(
-                            C.EMPTY, C.SEARCH, C.OPEN, C.SHORT, C.ABSENT, C.PARTIAL, C.LOST) and (
+                            C.EMPTY, C.SEARCH, C.OPEN, C.SHORT, C.ABSENT, C.LOST) and (
+                            not clause.has(C.PARTIAL) or _only_one_box(clause)) and (
                             clause.has(C.ALL) or any(w.fraction for w in clause.words) or clause.numbers()):
-                        reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
-                elif boxes_named is not None and clause.has(C.RECEIVE) and not clause.has(C.BOX) and \
-                        not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                        reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)  # "kam, nur ein Paket"
+                elif boxes_named is not None and (clause.has(C.RECEIVE) or boxes_named and clause.has(C.EMPTY)) \
+                        and not clause.has(C.BOX) and not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                    # "it was a single carton and it arrived"; "就一个纸箱，已经被我们拆空了": what was emptied came.
+                    # Not "both boxes which we have were unpacked": all those that came, maybe not all.
                     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
                 arrived = arrived or clause.has(C.RECEIVE) and not clause.has(C.BOX) and not clause.negated \
                     and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL)
                 _boxes_received(clause, sentence, reading)
-                _boxes_emptied(clause, sentence, reading)
+                _boxes_emptied(clause, sentence, reading, said_before)
             before = len(reading.missing_parts)
             _shortage(clause, sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
@@ -450,7 +453,7 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
         if j - i <= 3 and between & _OF_WORDS:
             return 0 if a == b else None
     if clause.has(C.PARTIAL):
-        return None
+        return 1 if _only_one_box(clause) else None
     if clause.has(C.ALL) and all_counts:
         return 0
     if box >= 0:
@@ -462,6 +465,20 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
             return after[0]  # "Bultos: llegaron los 2"
         return 0 if clause.words[box].plural else 1
     return None
+
+
+_ONE_WORDS = frozenset({"1", "one", "a", "single", "ein", "eine", "einen", "einzige", "un", "une", "seul", "uno",
+                        "una", "solo"})
+
+
+def _only_one_box(clause: Clause) -> bool:
+    """ "war nur ein Paket", "就一个纸箱", "it was only one carton": the order came as one box (not "only one
+    of the boxes")."""
+    words, box = clause.words, clause.index(C.BOX)
+    only = next((i for i, w in enumerate(words) if C.PARTIAL in w.concepts), -1)
+    between = words[only + 1:box]
+    return 0 <= only < box <= only + 4 and any(w.text in _ONE_WORDS or w.number == 1 for w in between) and \
+        len(clause.numbers()) <= 1 and not any(w.text in _OF_WORDS for w in words[only:box + 2])
 
 
 def _numbered_box(clause: Clause) -> bool:
@@ -520,10 +537,10 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, count)
 
 
-def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
+def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before: Clause) -> None:
     emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
                                                                 (clause.has(C.BOX) and clause.has(C.ALL))))
-    if _not_yet_emptied(clause):
+    if _not_yet_emptied(clause, said_before):
         reading.deny_emptying(sentence)
         return
     if emptied and (clause.negated or clause.has(C.PARTIAL)) or clause.has(C.BOX) and _labelled_boxes(clause):
@@ -540,11 +557,14 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading) -> None:
     reading.state(Evidence.BOXES_EMPTIED, sentence, count)
 
 
-def _not_yet_emptied(clause: Clause) -> bool:
+def _not_yet_emptied(clause: Clause, said_before: Clause) -> bool:
     """A box not emptied, or not even opened: "we haven't unpacked the second carton", "el segundo todavía no
-    lo destapamos". Not "we emptied them and found nothing", "no box was missing", "the ESD bag stays unopened"."""
+    lo destapamos", "le 2/2, je ne l'ai pas encore ouvert". Not "we emptied them and found nothing", "no box was
+    missing", "the ESD bag stays unopened"."""
     neg = clause.index(C.NEG)
-    act = max(clause.index(C.EMPTY), clause.index(C.OPEN) if clause.has(C.BOX, C.PARTIAL) else -1)
+    box_named = clause.has(C.BOX, C.PARTIAL) or not said_before.has(C.BAG, C.SENSITIVE) and (
+        said_before.has(C.BOX, C.PARTIAL) or any(w.fraction for w in said_before.words))
+    act = max(clause.index(C.EMPTY), clause.index(C.OPEN) if box_named else -1)
     return 0 <= neg < act and not clause.has(C.FIND, C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.BAG, C.SENSITIVE) \
         and not clause.numbers()
 

@@ -123,6 +123,12 @@ STATEMENTS = [
     ("en-pair-top-to-bottom", "We've gone through both cartons top to bottom.", {(EMPTIED, 0)}, []),
     ("es-second-not-opened", "El primero lo vacié; el segundo todavía no lo destapamos.", set(), []),
     ("en-not-yet-unpacked-after", "We unpacked both boxes. We have not unpacked the second carton yet.", set(), []),
+    ("de-nur-ein-paket", "Die Sendung ist vorgestern gekommen, war nur ein Paket.", {(BOXES, 1)}, []),
+    ("zh-one-carton-emptied", "就一个纸箱，已经被我们拆空了。", {(BOXES, 1), (EMPTIED, 0)}, []),
+    ("en-only-one-of-the-boxes", "Only one of the boxes arrived.", set(), []),
+    ("en-those-we-have-emptied", "Both boxes which we have were unpacked completely.", {(EMPTIED, 0)}, []),
+    ("fr-second-label-not-opened", "Le 2/2, je ne l'ai pas encore ouvert.", set(), []),
+    ("zh-taken-out", "拿到后我把里面的东西全掏了出来。", {(EMPTIED, 0)}, []),
     ("en-emptied-and-found-nothing", "We emptied both boxes and did not find them.", {(EMPTIED, 0)}, []),
 ]
 
