@@ -51,6 +51,8 @@ _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)�
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
 # "1,000", "1.000", "1'000", "1 000" (no-break spaces) are a thousand; "1,5" and "12.03.2025" are not
 _THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3})+)(?!\\d|[.,'’]\\d)")
+# A package ("SOT-223", "TO-220", "LQFP48") is how a part is built, not a part number of the order
+_PACKAGE = re.compile(r"^(?:sot|soic|sop|ssop|tssop|msop|qfn|dfn|qfp|lqfp|tqfp|dip|pdip|to|bga|sod|sma|smb|smc)-?\d+[a-z]?$")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -219,7 +221,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
                 token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y):  # "all boxes but one", "il n'y a"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
-                last.dangling or last.carried_neg and not any(w.concepts for w in last.words)),
+                last.dangling or last.carried_neg and not any(w.concepts for w in last.words))
+                or last.carried_neg and not last.words,  # "we have not, however, opened it"
                 after_conjunction=token if token in _CONJUNCTIONS else ""))
             i += 1
             continue
@@ -307,7 +310,8 @@ def _word(token: str, after_plural_article: bool) -> tuple[Word, ...]:
         return (Word(token, frozenset({C.PARTIAL})),)  # "the 1st box", "le 1er", after text2num: one box of several
     concepts = _concepts_of(token)
     part = ""
-    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4:
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token) and len(token) >= 4 and \
+            not _PACKAGE.match(token):
         part = token.upper()
     if C.DOZEN in concepts:
         return (Word(token, concepts, number=12),)
@@ -814,11 +818,13 @@ _POINTING_BACK = frozenset({"their", "its", "leur", "leurs", "su", "sus", "ihre"
 
 
 def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool = False) -> None:
-    """A sealed bag opened: said of the bag ("we opened the ESD bag"), or of "it" when a sealed bag was named
-    just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box opens no bag."""
+    """A bag opened: said of a sealed one ("we opened the ESD bag"), of any bag ("die Beutel wurden geoeffnet",
+    "把包装袋都拆开": the sealed one may be among them, the policy looks at the order's lines), or of "it" when a
+    sealed bag was named just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box
+    opens no bag."""
     if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
         return
-    if clause.has(C.SENSITIVE) or bag_in_view and not _opens_a_box(clause):
+    if clause.has(C.SENSITIVE) or (bag_in_view or clause.has(C.BAG)) and not _opens_a_box(clause):
         reading.opened.append(sentence)
 
 

@@ -339,6 +339,7 @@ OPENINGS = [
     ("part_before_by_kind", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores.", ("AMS1117-3.3",)),
     ("two_parts_before_their", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened their bags.", ()),
     ("no_sentence_before_their", "I opened their bag to count them.", ()),
+    ("a_package_is_no_part", "We opened the AMS1117-3.3 bag: they are SOT-223, we need SOT-89.", ("AMS1117-3.3",)),
     ("other_bag", "We did not touch the AMS1117-3.3. We opened the other bag.", ()),
     ("two_parts_before", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened the bag.", ()),
     ("sealed_bag_named", "The AMS1117-3.3 are fine. We opened the moisture barrier bag as well.", ()),

@@ -212,6 +212,10 @@ OPENED = [
     ("fr-passive", "Le sachet anti-humidité a été ouvert.", True),
     ("es-passive", "La bolsa antiestática fue abierta.", True),
     ("zh-opened", "我们拆开了防静电袋。", True),
+    # any bag: the sealed one may be among them (the policy looks at the order's lines)
+    ("de-typed-oe-any-bag", "Die Beutel wurden bei uns im Wareneingang schon geoeffnet.", True),
+    ("zh-both-bags", "我们把两种料的包装袋都拆开看了。", True),
+    ("en-bags-not-opened", "The bags were never opened.", False),
 ]
 
 
