@@ -426,7 +426,8 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             _shortage(clause, sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
-            _kind(clause, sentence, reading)
+            if not _returns_the_papers(clause, said_before):
+                _kind(clause, sentence, reading)
         for clause in asked:
             if not clause.has(C.NOTICE, C.PAPERS, C.MESSAGE):
                 _kind(clause, sentence, reading)
@@ -561,6 +562,12 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before:
     reading.state(Evidence.BOXES_EMPTIED, sentence, count)
 
 
+def _returns_the_papers(clause: Clause, said_before: Clause) -> bool:
+    """ "Bitte füllen Sie das Formular aus und senden Sie es zurück": what goes back is the form, no goods."""
+    return said_before.has(C.PAPERS) and clause.has(C.RETURN, C.BACK) and not (
+        clause.has(C.UNIT, C.BOX, C.PAPERS) or _part_in(clause))
+
+
 def _not_yet_emptied(clause: Clause, said_before: Clause) -> bool:
     """A box not emptied, or not even opened: "we haven't unpacked the second carton", "el segundo todavía no
     lo destapamos", "le 2/2, je ne l'ai pas encore ouvert". Not "we emptied them and found nothing", "no box was
@@ -652,11 +659,14 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
                 short = a if clause.has(C.SHORT, C.ABSENT) and not clause.has(C.RECEIVE) else b - a
                 reading.missing_parts.append((part, short, sentence))
                 return
-    # "of the 200 ordered only 180 came", "de los 200 solo nos llegaron 180"
+    # "of the 200 ordered only 180 came", "de los 200 solo nos llegaron 180"; the due count first: "statt 400
+    # NE555P waren nur 360 drin", "instead of 100 we got 90"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = frozenset().union(*(w.concepts for w in clause.words[i + 1:j]))
-        if any(w.text in _OF_WORDS for w in clause.words[max(i - 2, 0):i]) and b < a and not clause.negated and \
-                between & {C.RECEIVE, C.PARTIAL} and not between & {C.SHORT, C.ABSENT}:
+        lead = clause.words[max(i - 2, 0):i]
+        if (any(w.text in _OF_WORDS for w in lead) or any(C.EXPECTED in w.concepts for w in lead) and j - i <= 6) \
+                and b < a and not clause.negated and \
+                between & {C.RECEIVE, C.PARTIAL, C.INSIDE} and not between & {C.SHORT, C.ABSENT}:
             reading.missing_parts.append((part, a - b, sentence))
             return
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
@@ -735,10 +745,13 @@ def _denied_shortage(clause: Clause) -> bool:
 def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     has = clause.has
     quantities = bool(_quantity_numbers(clause)) or bool(_part_in(clause)) or has(C.UNIT)
-    if has(C.DEFECT) and not clause.negated:
+    defect = has(C.DEFECT) and not clause.negated and not has(C.DEVICE)  # not "our camera is broken"
+    if defect:
         reading.defects.append(sentence)
-    if has(C.DEFECT) and not clause.negated or clause.negated and (
-            has(C.WORK) and not has(C.RECEIVE, C.NOISE) or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
+    elif has(C.DEFECT, C.WORK) and has(C.DEVICE) and sentence not in reading.defects:
+        reading.notices.add(sentence)  # of our camera, not of the goods: no phrase may read a claim in it
+    if defect or clause.negated and (
+            has(C.WORK) and not has(C.RECEIVE, C.NOISE, C.DEVICE) or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
         # "not original" is a quality claim; "original packaging, never opened" is not
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)

@@ -123,6 +123,9 @@ STATEMENTS = [
     ("en-pair-top-to-bottom", "We've gone through both cartons top to bottom.", {(EMPTIED, 0)}, []),
     ("es-second-not-opened", "El primero lo vacié; el segundo todavía no lo destapamos.", set(), []),
     ("en-not-yet-unpacked-after", "We unpacked both boxes. We have not unpacked the second carton yet.", set(), []),
+    ("de-statt-first", "Statt 400 NE555P waren nur 360 drin.", set(), [("NE555P", 40)]),
+    ("en-instead-of-first", "Instead of 100 we got 90 LM358N.", set(), [("LM358N", 10)]),
+    ("en-every-thing-typed-apart", "My colleague take every thing out of it.", {(EMPTIED, 0)}, []),
     ("de-nur-ein-paket", "Die Sendung ist vorgestern gekommen, war nur ein Paket.", {(BOXES, 1)}, []),
     ("zh-one-carton-emptied", "就一个纸箱，已经被我们拆空了。", {(BOXES, 1), (EMPTIED, 0)}, []),
     ("en-only-one-of-the-boxes", "Only one of the boxes arrived.", set(), []),
@@ -161,6 +164,9 @@ NO_KIND = [
     ("es-devolver-llamada", "¿Pueden devolverme la llamada?"),
     ("en-return-policy-asked", "What is your return policy?"),
     ("fr-politique-de-retour", "Quelle est votre politique de retour ?"),
+    ("en-our-camera-broken", "I will send photos tomorrow, today our camera is broken."),
+    ("zh-our-camera-broken", "部相機啱啱壞咗，相片遲啲先補畀你哋。"),
+    ("de-send-back-the-form", "Bitte füllen Sie das Formular aus und senden Sie es an uns zurück."),
 ]
 
 

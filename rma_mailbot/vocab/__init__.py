@@ -69,11 +69,13 @@ class Concept(StrEnum):
     NOTICE = "notice"  # a legal notice or terms: "intended recipient", "conformément à nos CGV"
     NOISE = "noise"  # phrases that say none of the above ("didn't work out", "no problem")
     HYPOTHETICAL = "hypothetical"  # if, will, please: a condition, a plan or a request states no fact
+    DEVICE = "device"  # the customer's own tools: "our camera is broken" is no defect of the goods
 
 
 # A German compound is a noun: its last part is looked up among these concepts only ("Versandkarton"),
 # never among verbs (the English "something" would end in "hing", a form of "hängen").
-_NOUNS = frozenset({"box", "parcel", "packing", "short", "bag", "papers", "defect", "unit", "return", "sensitive"})
+_NOUNS = frozenset({"box", "parcel", "packing", "short", "bag", "papers", "defect", "unit", "return", "sensitive",
+                    "device"})
 
 
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")  # accents, once decomposed
