@@ -71,9 +71,10 @@ class Model:
                 weighted.append(((1 + math.log(count)) * idf, weights))
         norm = math.sqrt(sum(v * v for v, _ in weighted)) or 1.0
         values = [value / norm for value, _ in weighted]
-        columns = list(zip(*(weights for _, weights in weighted))) or [()] * len(self.intercepts)
+        columns = list(zip(*(weights for _, weights in weighted), strict=True)) or [()] * len(self.intercepts)
         # per kind: the intercept, then each n-gram's share added in turn
-        return [sum(map(operator.mul, values, column), intercept) for intercept, column in zip(self.intercepts, columns)]
+        return [sum(map(operator.mul, values, column), intercept)
+                for intercept, column in zip(self.intercepts, columns, strict=True)]
 
     def guess(self, text: str) -> Guess:
         scores = self.scores(text)

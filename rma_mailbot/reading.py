@@ -52,7 +52,8 @@ _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\
 # "1,000", "1.000", "1'000", "1 000" (no-break spaces) are a thousand; "1,5" and "12.03.2025" are not
 _THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3})+)(?!\\d|[.,'’]\\d)")
 # A package ("SOT-223", "TO-220", "LQFP48") is how a part is built, not a part number of the order
-_PACKAGE = re.compile(r"^(?:sot|soic|sop|ssop|tssop|msop|qfn|dfn|qfp|lqfp|tqfp|dip|pdip|to|bga|sod|sma|smb|smc)-?\d+[a-z]?$")
+_PACKAGE = re.compile(
+    r"^(?:sot|soic|sop|ssop|tssop|msop|qfn|dfn|qfp|lqfp|tqfp|dip|pdip|to|bga|sod|sma|smb|smc)-?\d+[a-z]?$")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
 
 
@@ -414,7 +415,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                             clause.has(C.ALL) or any(w.fraction for w in clause.words) or clause.numbers()):
                         reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)  # "kam, nur ein Paket"
                 elif boxes_named is not None and (clause.has(C.RECEIVE) or boxes_named and clause.has(C.EMPTY)) \
-                        and not clause.has(C.BOX) and not clause.negated and not clause.has(C.SHORT, C.ABSENT, C.PARTIAL):
+                        and not clause.has(C.BOX, C.SHORT, C.ABSENT, C.PARTIAL) and not clause.negated:
                     # "it was a single carton and it arrived"; "就一个纸箱，已经被我们拆空了": what was emptied came.
                     # Not "both boxes which we have were unpacked": all those that came, maybe not all.
                     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
@@ -751,7 +752,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     elif has(C.DEFECT, C.WORK) and has(C.DEVICE) and sentence not in reading.defects:
         reading.notices.add(sentence)  # of our camera, not of the goods: no phrase may read a claim in it
     if defect or clause.negated and (
-            has(C.WORK) and not has(C.RECEIVE, C.NOISE, C.DEVICE) or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
+            has(C.WORK) and not has(C.RECEIVE, C.NOISE, C.DEVICE)
+            or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
         # "not original" is a quality claim; "original packaging, never opened" is not
         reading.kinds.append((ClaimKind.QUALITY, sentence))
     whole = has(C.PARCEL) and not has(C.BOX) or has(C.PARCEL) and _box_count(clause) in (0, 1)
