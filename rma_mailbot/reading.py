@@ -362,9 +362,9 @@ class Reading:
         return self.opened[0] if self.opened else ""
 
     def state(self, evidence: Evidence, sentence: str, boxes: int = 0) -> None:
-        if evidence is Evidence.BOXES_EMPTIED and self.emptying_denied == sentence:
-            return
         if evidence is Evidence.BOXES_EMPTIED:
+            if self.emptying_denied == sentence:
+                return
             self.emptying_denied = ""  # said after the denial: they have been emptied since
         if not any(s.evidence is evidence and s.boxes == 0 for s in self.statements):
             self.statements.append(Statement(evidence, sentence, boxes))
