@@ -44,7 +44,9 @@ _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
 # with the financial numerals of invoices and orders (壹貳參肆伍...: "參佰顆", "肆箱")
-_CHINESE_NUMBER = re.compile("([零〇一二两兩三四五六七八九十廿卅百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]+)"
+# A run is tried from its first character only, and never given back (no unit is a numeral): linear in the text.
+_CHINESE_NUMBER = re.compile("(?<![零〇一二两兩三四五六七八九十廿卅百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟])"
+                             "([零〇一二两兩三四五六七八九十廿卅百千壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]++)"
                              "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
 _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
@@ -816,16 +818,27 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool], before: str = "
     "we opened the bags of the AMS1117-3.3 and the STM32F103" both. An opening that names no part but points
     back ("their bag", "la bolsa de los reguladores") opened the one part the sentence ``before`` names."""
     found: list[str] = []
-    listing = pointing_back = False
+    listing = False
+    listed: list[Clause] = []
     for c in clauses(sentence, is_order):
         listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
         if listing:
             found.extend(w.part for w in c.words if w.part)
-            pointing_back = pointing_back or c.has(C.UNIT) or any(w.text in _POINTING_BACK for w in c.words)
-    if not found and pointing_back and before:
-        named = {w.part for c in clauses(before, is_order) for w in c.words if w.part}
-        return tuple(named) if len(named) == 1 else ()
+            listed.append(c)
+    if not found and before and _points_back(listed, sentence):
+        said_before = clauses(before, is_order)
+        named = {w.part for c in said_before for w in c.words if w.part}
+        # only a sentence that says nothing but the part: not "everything except the AMS1117", "it stays sealed"
+        plain = not any(c.has(C.NEG, C.PARTIAL, C.SENSITIVE, C.ALL) for c in said_before)
+        return tuple(named) if len(named) == 1 and plain else ()
     return tuple(dict.fromkeys(found))
+
+
+def _points_back(listed: list[Clause], sentence: str) -> bool:
+    """One opening clause naming its bag by a possessive alone ("we opened their bag"): not "all other units",
+    not "the bag of the LQFP48 chips" (a package), not "their bags, and the microcontrollers too"."""
+    return len(listed) == 1 and any(w.text in _POINTING_BACK for w in listed[0].words) and not listed[0].has(
+        C.ALL, C.PARTIAL, C.UNIT) and not any(_PACKAGE.match(t) for t in TOKEN.findall(fold(sentence)))
 
 
 # Possessives that name the parts just spoken of: "I opened their bag".

@@ -336,7 +336,12 @@ OPENINGS = [
     # "their bag", "the regulators' bag": the one part the sentence before names
     ("part_before", "We would like to return the 200 AMS1117-3.3. I opened their bag to count them.",
      ("AMS1117-3.3",)),
-    ("part_before_by_kind", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores.", ("AMS1117-3.3",)),
+    # a kind of part ("los reguladores") may be any: staff look
+    ("part_before_by_kind", "Nos sobraron los AMS1117-3.3. Abrimos la bolsa de los reguladores.", ()),
+    ("part_before_excluded", "We return everything except the AMS1117-3.3. We opened their bags.", ()),
+    ("part_before_sealed", "The AMS1117-3.3 is still sealed. We opened their bags.", ()),
+    ("part_before_and_more", "We checked the AMS1117-3.3. We opened their bags, and the microcontrollers too.", ()),
+    ("package_named", "The AMS1117-3.3 regulators are fine. We opened their bag of LQFP48 chips.", ()),
     ("two_parts_before_their", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened their bags.", ()),
     ("no_sentence_before_their", "I opened their bag to count them.", ()),
     ("a_package_is_no_part", "We opened the AMS1117-3.3 bag: they are SOT-223, we need SOT-89.", ("AMS1117-3.3",)),
