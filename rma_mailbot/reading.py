@@ -13,6 +13,7 @@ by their form (conjunctions, "of", time units, plural articles) are listed here,
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -820,18 +821,49 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool], before: str = "
     found: list[str] = []
     listing = False
     listed: list[Clause] = []
+    unnamed_bag = False
     for c in clauses(sentence, is_order):
+        # "... and the moisture barrier bag", "... and all the others": more bags, named for no part
+        unnamed_bag |= listing and c.has(C.BAG, C.ALL) and not c.has(C.NEG) and not any(
+            w.part or w.text in _STILL_SEALED for w in c.words)
         listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
         if listing:
             found.extend(w.part for w in c.words if w.part)
             listed.append(c)
+    if unnamed_bag:
+        return ()
     if not found and before and _points_back(listed, sentence):
         said_before = clauses(before, is_order)
         named = {w.part for c in said_before for w in c.words if w.part}
         # only a sentence that says nothing but the part: not "everything except the AMS1117", "it stays sealed"
         plain = not any(c.has(C.NEG, C.PARTIAL, C.SENSITIVE, C.ALL) for c in said_before)
         return tuple(named) if len(named) == 1 and plain else ()
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found)) if _names_every_bag(listed, len(set(found))) else ()
+
+
+def _names_every_bag(listed: list[Clause], parts: int) -> bool:
+    """The parts an opening names are all it opened: not "all bags except the AMS1117", "apart from the AMS1117
+    we opened their bags", "the AMS1117's bag and the moisture barrier bag" (a bag no part is named for)."""
+    # what stands before the first part: "J'ai ouvert le sachet des AMS1117-3.3 pour en compter quelques-uns"
+    leading = [w for c in listed for w in itertools.takewhile(lambda w: not w.part, c.words)]
+    if any(C.ALL in w.concepts or C.PARTIAL in w.concepts and w.text not in _ONLY for w in leading):
+        return False
+    # "bis auf" is "but" only here: of emptying it is "to the bottom" ("bis auf den Boden ausgepackt")
+    if any((a.text, b.text) == ("bis", "auf") for a, b in itertools.pairwise(leading)):
+        return False
+    return sum(C.BAG in w.concepts and not w.part for c in listed for w in c.words) <= parts
+
+
+# What the bags named after an opening still are: "the other bag is still sealed".
+_STILL_SEALED = frozenset({"sealed", "intact", "untouched", "closed", "unopened", "versiegelt", "verschlossen", "zu",
+                           "intakt", "unberuehrt", "ungeoeffnet", "verschweisst", "scelle", "scelles", "scellee",
+                           "scellees", "ferme", "fermes", "fermee", "fermees", "sellado", "sellados", "sellada",
+                           "selladas", "cerrado", "cerrados", "cerrada", "cerradas", "intacto", "intactos", "intacta",
+                           "intactas", "密封", "未拆", "没拆", "沒拆", "完好"})
+
+# The partial words that keep an opening to the parts named: "we only opened the AMS1117's bag".
+_ONLY = frozenset({"only", "just", "nur", "lediglich", "seulement", "seul", "seule", "uniquement", "juste", "solo",
+                   "solamente", "unicamente", "只", "仅", "僅"})
 
 
 def _points_back(listed: list[Clause], sentence: str) -> bool:

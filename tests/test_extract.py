@@ -349,6 +349,18 @@ OPENINGS = [
     ("two_parts_before", "We return the AMS1117-3.3 and the STM32F103C8T6. We opened the bag.", ()),
     ("sealed_bag_named", "The AMS1117-3.3 are fine. We opened the moisture barrier bag as well.", ()),
     ("first_sentence", "We opened the bag.", ()),
+    # an opening that excludes a part, or names a bag for no part, names none: staff look
+    ("all_bags_except", "We opened all bags except the AMS1117-3.3.", ()),
+    ("apart_from", "Apart from the AMS1117-3.3 we opened their bags.", ()),
+    ("and_an_unnamed_bag", "We opened the bag of the AMS1117-3.3 and the moisture barrier bag.", ()),
+    ("and_all_the_others", "We opened the bag of the AMS1117-3.3 and all the others.", ()),
+    ("sauf", "Nous avons ouvert tous les sachets sauf celui des AMS1117-3.3.", ()),
+    ("bis_auf", "Bis auf den AMS1117-3.3 haben wir die Beutel geoeffnet.", ()),
+    ("and_the_other_bag", "Besides the AMS1117-3.3 bag we also opened the other bag.", ()),
+    ("only_the_named_bag", "We only opened the bag of the AMS1117-3.3, the other bag is still sealed.",
+     ("AMS1117-3.3",)),
+    ("partial_after_the_part", "J'ai ouvert le sachet des AMS1117-3.3 pour en compter quelques-uns.",
+     ("AMS1117-3.3",)),
 ]
 
 
