@@ -13,6 +13,7 @@ import secrets
 
 from rma_mailbot import replies
 from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
+from rma_mailbot.policy import counted_short
 from rma_mailbot.review import judge
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
@@ -143,8 +144,11 @@ def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt
         return
     claim = rt.store.claim(claim_id)
     order = rt.orders.get(facts.order_number)
+    # the sentences the checklist rests on, and those whose counts fall short of the order book
+    quoted = [s.sentence for s in facts.statements]
+    quoted += [c.sentence for c in counted_short(facts, order)] if order else []
     context = _context(rt, claim, ReplyKind.WAREHOUSE_CHECK, Decision(ClaimState.IN_REVIEW, None), "",
-                       statements=tuple(dict.fromkeys(s.sentence for s in facts.statements)),  # each once
+                       statements=tuple(dict.fromkeys(quoted)),  # each once
                        missing_parts=facts.missing_parts,
                        order_lines=tuple((line.part, line.quantity) for line in order.lines) if order else ())
     photos = [(rt.store.blobs.path(a["path"]).read_bytes(), a["content_type"])

@@ -91,6 +91,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         opened_sensitive=opened[0] if opened else "",
         opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order, _before(said, sentence))
                                       for sentence in opened]),
+        counts=tuple(dict.fromkeys(concepts.counts)),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
                             lambda lines: _quantities(lines, reading.read(lines, is_order))[0])

@@ -229,6 +229,16 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class PartCount:
+    """A number the customer gives for a part of the order, not said to be short: "LM358N: 76", "hay 34
+    MPU-6050". Below the order line's quantity, it says how many are short against the order book."""
+
+    part: str
+    number: int
+    sentence: str
+
+
+@dataclass(frozen=True)
 class ClaimFacts:
     """What one or more customer mails establish about a claim."""
 
@@ -242,6 +252,7 @@ class ClaimFacts:
     missing_parts: tuple[tuple[str, int], ...] = ()  # (part number, quantity)
     opened_sensitive: str = ""  # the sentence saying a sealed (ESD, moisture) bag was opened
     opened_parts: tuple[str, ...] = ()  # the part numbers that sentence names as opened ("the bag of the AMS1117")
+    counts: tuple[PartCount, ...] = ()
 
     @property
     def confirmed(self) -> frozenset[Evidence]:
@@ -262,6 +273,7 @@ class ClaimFacts:
             missing_parts=newer.missing_parts or self.missing_parts,
             opened_sensitive=self.opened_sensitive or newer.opened_sensitive,
             opened_parts=_opened_parts(self, newer),
+            counts=tuple(dict.fromkeys((*self.counts, *newer.counts))),
         )
 
 

@@ -16,12 +16,15 @@ from rma_mailbot.models import ClaimKind, Evidence
 _IX = re.IGNORECASE | re.VERBOSE
 _APOS = "['’]"  # mail clients turn "don't" into "don’t"
 
-# "order no. 104233", "3 pcs. of LM2596S" end no sentence. Python needs each lookbehind fixed-width,
-# hence one per abbreviation.
+# "order no. 104233", "3 pcs. of LM2596S" end no sentence; "400 pcs. So 60 are short" does: a count's unit
+# ends one before a word written as a sentence begins. Python needs each lookbehind fixed-width, hence one
+# per abbreviation.
 _ABBREVIATIONS = ("no", "nr", "pc", "pcs", "qty", "stk", "ca", "approx", "vs", "e.g", "i.e", "ref", "art")
+_UNITS = ("pc", "pcs")  # not "Stk.": a German noun after it is written capitalised
 SENTENCE_END = re.compile(
     "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS) + r"(?<=[.!?])\s+"
-    r"|(?<=[。！？])\s*"  # Chinese runs on without a space after the full stop
+    + "".join(rf"|(?<=\b{a}\.)\s+(?=(?-i:[A-ZÄÖÜÉ][a-zäöüéèàáíóúñß]))" for a in _UNITS)
+    + r"|(?<=[。！？])\s*"  # Chinese runs on without a space after the full stop
     r"|[\r\n]+",  # some mail still has bare CR line ends
     re.IGNORECASE,
 )

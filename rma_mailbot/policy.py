@@ -25,6 +25,7 @@ from rma_mailbot.models import (
     Order,
     OrderLine,
     Outcome,
+    PartCount,
     Reason,
     ReplyKind,
     Report,
@@ -225,6 +226,10 @@ def missing_items_checklist(case: Case) -> list[Check]:
                               if s.evidence is Evidence.ALL_BOXES_RECEIVED), default=boxes))
     said = {s.evidence: f'"{s.sentence}"' for s in reversed(facts.statements)
             if s.holds_for(arrived if s.evidence is Evidence.BOXES_EMPTIED else boxes)}
+    if Evidence.MISSING_QUANTITIES not in said and (short := counted_short(facts, case.order)):
+        said[Evidence.MISSING_QUANTITIES] = "; ".join(
+            f'"{c.sentence}": {c.number} {c.part} against {_line_named(case.order, c.part).quantity} ordered'
+            for c in short)
     if facts.photos:
         said[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
             f"attachment {p.sha256[:12]} ({p.width}x{p.height})" for p in facts.photos)
@@ -237,6 +242,13 @@ def missing_items_checklist(case: Case) -> list[Check]:
         checks.append(Check(Reason.WAREHOUSE_CHECK, Outcome.REVIEW,
                             "checklist complete: the warehouse checks its packing pictures and video"))
     return checks
+
+
+def counted_short(facts: ClaimFacts, order: Order) -> tuple[PartCount, ...]:
+    """The counts the customer gives for order lines below the quantities ordered: "hay 34 MPU-6050" of 40 says
+    what is short, the order book telling the rest (as its box count does for "the box arrived")."""
+    return tuple(c for c in facts.counts
+                 if (line := _line_named(order, c.part)) is not None and 0 < c.number < line.quantity)
 
 
 def reported_in_time(case: Case) -> list[Check]:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from lingua import Language, LanguageDetectorBuilder
 from text_to_num import alpha2digit
 
-from rma_mailbot.models import ClaimKind, Evidence, Statement
+from rma_mailbot.models import ClaimKind, Evidence, PartCount, Statement
 from rma_mailbot.vocab import INFLECTED, TOKEN, Concept, fold, vocabulary
 
 C = Concept
@@ -100,8 +100,13 @@ def _words_as_digits(text: str, language: str) -> str:
 def _chinese_digits(text: str) -> str:
     text = _NOT_ONE.sub("全无", _ONE_BY_ONE.sub("逐\\1", text))
     if _CHINESE_NUMBER.search(text):
-        text = _CHINESE_NUMBER.sub(lambda m: _chinese_number(m.group(1)), text)
+        # "SO-510008两箱": the number keeps apart from the order number it is written against
+        text = _CHINESE_NUMBER.sub(lambda m: " " * _after_latin(text, m.start()) + _chinese_number(m.group(1)), text)
     return text
+
+
+def _after_latin(text: str, at: int) -> bool:
+    return at > 0 and text[at - 1].isascii() and text[at - 1].isalnum()
 
 
 def _chinese_number(numeral: str) -> str:
@@ -222,12 +227,20 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             i += 1
             continue
         if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i) and not (
-                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y):  # "all boxes but one", "il n'y a"
+                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y) and not _joins_numbers(tokens, i):
+            # not "all boxes but one", "il n'y a", "cartons 1 and 2"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words))
                 or last.carried_neg and not last.words,  # "we have not, however, opened it"
                 after_conjunction=token if token in _CONJUNCTIONS else ""))
+            i += 1
+            continue
+        if token in "-–—":
+            # a dash after a clause of some words begins another ("went through the wrap twice - only 20 in
+            # there"); after a name or a key it is a list's separator ("1N4007 - 988 Stück", "Shortfall - 50 pcs")
+            if len(found[-1].words) >= 3:
+                found.append(Clause())
             i += 1
             continue
         if token in ":：":
@@ -239,7 +252,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             i += 1
             continue
         if not token[0].isascii():
-            _read_chinese(token, found, vocab)
+            _read_chinese(token, found, vocab, i + 1 < len(tokens) and tokens[i + 1][0].isalpha() and
+                          tokens[i + 1][0].isascii())
             i += 1
             continue
         if phrase := _phrase_at(tokens, i):
@@ -272,6 +286,10 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
         _restrictive_ne(clause)
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
     return kept
+
+
+def _joins_numbers(tokens: list[str], i: int) -> bool:
+    return 0 < i < len(tokens) - 1 and tokens[i - 1].isdigit() and tokens[i + 1].isdigit()
 
 
 def _restrictive_ne(clause: Clause) -> None:
@@ -324,8 +342,9 @@ def _word(token: str, after_plural_article: bool) -> tuple[Word, ...]:
     return (Word(token, concepts, part=part, plural=plural),)
 
 
-def _read_chinese(run: str, found: list[Clause], vocab) -> None:
-    """A run of Chinese characters: the longest known word at each place; clause breaks at 但是, 不过."""
+def _read_chinese(run: str, found: list[Clause], vocab, before_letters: bool) -> None:
+    """A run of Chinese characters: the longest known word at each place; clause breaks at 但是, 不过, and
+    where a clause ends in 了 before "also" or a part number: "两箱都到齐了也都倒空检查过了AMS1117好像少了一些"."""
     i = 0
     while i < len(run):
         if brk := next((b for b in _CJK_BREAKS if run.startswith(b, i)), ""):
@@ -341,6 +360,11 @@ def _read_chinese(run: str, found: list[Clause], vocab) -> None:
         else:
             found[-1].words.append(Word(run[i]))
             i += 1
+        if run[i - 1] == "了" and (run[i:i + 1] in _CJK_ALSO or i == len(run) and before_letters):
+            found.append(Clause())
+
+
+_CJK_ALSO = frozenset("也还還又并並而")  # after a 了: the next fact ("到齐了也都倒空了")
 
 
 # ---------------------------------------------------------------------------------------------- facts
@@ -359,6 +383,7 @@ class Reading:
     # The last sentence saying some box is not yet emptied or opened ("el segundo todavía no lo destapamos",
     # "还没来得及全部翻出来"): every box emptied is not said, whatever an earlier sentence says.
     emptying_denied: str = ""
+    counts: list[PartCount] = field(default_factory=list)  # numbers given for parts, not said to be short
 
     @property
     def opened_sensitive(self) -> str:
@@ -398,6 +423,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         parts = {w.part for c in said for w in c.words if w.part}
         sentence_part = next(iter(parts)) if len(parts) == 1 else ""
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
+        spoken_of = ""  # the part the sentence's last clause naming one named: "NE555P：订 100，收 64"
         for said_before, clause in zip([Clause(), *said], said, strict=False):
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
                     _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))) and not (
@@ -430,6 +456,9 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
             _shortage(clause, sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+            elif not clause.negated and not clause.has(C.HYPOTHETICAL):
+                reading.counts.extend(_part_counts(clause, sentence, spoken_of or sentence_part))
+            spoken_of = _part_in(clause) or spoken_of
             if not _returns_the_papers(clause, said_before):
                 _kind(clause, sentence, reading)
         for clause in asked:
@@ -500,7 +529,7 @@ _RANGE_WORDS = frozenset({"to", "bis", "a", "au", "-", "through", "thru", "hasta
 
 
 def _labelled_boxes(clause: Clause) -> int:
-    """Boxes named by their number ("carton 4", "la caja 1", "cartons 1 to 3"): those boxes only."""
+    """Boxes named by their number ("carton 4", "la caja 1", "cartons 1 to 3", "cartons 1 and 2"): those only."""
     words, count = clause.words, 0
     for i, w in enumerate(words[:-1]):
         # Chinese numbers a box before it ("第2箱"): "开箱：两个箱子" counts boxes
@@ -509,6 +538,8 @@ def _labelled_boxes(clause: Clause) -> int:
             first = words[i + 1].number
             if i + 3 < len(words) and words[i + 2].text in _RANGE_WORDS and words[i + 3].number is not None:
                 count += max(words[i + 3].number - first + 1, 1)
+            elif i + 3 < len(words) and words[i + 2].text in _CONJUNCTIONS and words[i + 3].number is not None:
+                count += 2
             else:
                 count += 1
     return count
@@ -547,8 +578,9 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
 
 
 def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before: Clause) -> None:
-    emptied = clause.has(C.EMPTY) or (clause.has(C.SEARCH) and (clause.has(C.PACKING) or
-                                                                (clause.has(C.BOX) and clause.has(C.ALL))))
+    # searched: the packing, or all boxes ("we've gone through the pair of them", of the cartons just named)
+    emptied = clause.has(C.EMPTY) or clause.has(C.SEARCH) and (clause.has(C.PACKING) or clause.has(C.ALL) and (
+        clause.has(C.BOX) or said_before.has(C.BOX)))
     if _not_yet_emptied(clause, said_before):
         reading.deny_emptying(sentence)
         return
@@ -558,6 +590,8 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before:
         return
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
         return
+    if reading.emptying_denied and not clause.has(C.ALL, C.FULLY, C.EACH):
+        return  # after "the third one we haven't opened yet", "in what we unpacked" empties no more of them
     count = _labelled_boxes(clause) or _some_of(clause)
     if clause.has(C.BOX) and not count and not clause.has(C.ALL, C.FULLY, C.EACH):
         count = _box_count(clause)
@@ -684,6 +718,29 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
     if clause.negated and clause.has(C.RECEIVE, C.INSIDE, C.FIND) and nums and (
             part or clause.has(C.UNIT)):
         reading.missing_parts.append((part, nums[0][1], sentence))
+
+
+def _part_counts(clause: Clause, sentence: str, spoken_of: str) -> list[PartCount]:
+    """The numbers of pieces a clause gives for its part: "LM358N: 76"; or for the part just spoken of, when it
+    counts pieces or what came ("我们点了两遍都是76个", "收 64"; not "on les a vidés tous les trois"); not of
+    reels, tubes or bags ("the LM2596S came on 2 reels"), nor how often ("点了两遍")."""
+    part, words = _part_in(clause), clause.words
+    if not (part or spoken_of):
+        return []
+    received = clause.has(C.RECEIVE, C.FIND, C.INSIDE)
+    return [PartCount(part or spoken_of, n, sentence) for i, n in _quantity_numbers(clause)
+            if (i + 1 >= len(words) or words[i + 1].text not in _NOT_PIECES)
+            and (part or received or i + 1 < len(words) and C.UNIT in words[i + 1].concepts)]
+
+
+# After a number, words that count no pieces: containers, and times ("twice" as "2 times", "两遍").
+_NOT_PIECES = frozenset({
+    "reel", "reels", "roll", "rolls", "tray", "trays", "tube", "tubes", "bag", "bags", "pack", "packs", "times",
+    "rolle", "rollen", "spule", "spulen", "beutel", "tuete", "tueten", "stangen", "mal",
+    "bobine", "bobines", "rouleau", "rouleaux", "sachet", "sachets", "plateau", "plateaux", "fois",
+    "carrete", "carretes", "rollo", "rollos", "bolsa", "bolsas", "bandeja", "bandejas", "tubo", "tubos", "veces",
+    "盘", "卷", "袋", "管", "盒", "遍", "次",
+})
 
 
 def _count_further_on(said: list[Clause], sentence: str, reading: Reading, sentence_part: str) -> bool:

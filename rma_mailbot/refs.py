@@ -32,8 +32,9 @@ def claim_ids_in(text: str, prefix: str) -> list[int]:
 
 
 # Python's \b sees a CJK character as a word character, so "订单号SO-123456" holds no boundary before "SO".
-# An order number is Latin letters and digits: in a configured pattern \b means "not beside one of those".
-_LATIN_BOUNDARY = r"(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
+# An order number is Latin letters and digits: in a configured pattern \b means "not beside one of those", or
+# a capital glued to a word in small letters ("pedidoSO-510010"; not "ISO-123456").
+_LATIN_BOUNDARY = r"(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_])|(?-i:(?<=[a-z])(?=[A-Z])))"
 _WORD_BOUNDARY = re.compile(r"(?<!\\)((?:\\\\)*)\\b")
 
 

@@ -30,6 +30,7 @@ from rma_mailbot.models import (
     Decision,
     Evidence,
     LabSource,
+    PartCount,
     Photo,
     Report,
     SourceRef,
@@ -634,4 +635,5 @@ def facts_from_dict(data: dict) -> ClaimFacts:
         missing_parts=tuple((part, int(qty)) for part, qty in data.get("missing_parts", [])),
         opened_sensitive=data.get("opened_sensitive", ""),
         opened_parts=tuple(data.get("opened_parts", ())),
+        counts=tuple(PartCount(c["part"], int(c["number"]), c["sentence"]) for c in data.get("counts", [])),
     )

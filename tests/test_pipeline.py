@@ -337,3 +337,15 @@ def test_the_warehouse_mail_quotes_each_sentence_of_the_customer_once(bot):
     sentence = "fully emptied each box"
     assert len({s["sentence"] for s in json.loads(claim["facts"])["statements"] if sentence in s["sentence"]}) == 1
     assert check["body_text"].count(sentence) == 1
+
+
+def test_a_count_below_the_order_book_completes_the_claim_and_the_warehouse_mail_quotes_it(bot):
+    """No word says how many are short; the count against the order's 40 LM2596S does, and the warehouse sees it."""
+    counted = "We counted the LM2596S twice: 34 pcs."
+    body = f"Hello, we received all 2 boxes of order SO-200001 and fully emptied each box. {counted} Photos attached."
+    bot.deliver(claim_mail("alice@example.net", "SO-200001 quantity", body, photos=2))
+    bot.poll()
+    [claim] = bot.claims()
+    assert claim["state"] == "in_review" and json.loads(claim["missing"] or "[]") == []
+    [check] = [r for r in bot.rt.store.replies(claim["id"]) if r["reply_kind"] == "warehouse_check"]
+    assert check["body_text"].count(counted) == 1

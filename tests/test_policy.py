@@ -20,6 +20,7 @@ from rma_mailbot.models import (
     Order,
     OrderLine,
     Outcome,
+    PartCount,
     Photo,
     Reason,
     ReplyKind,
@@ -267,6 +268,28 @@ OPENED_PARTS = [
 def test_an_opened_bag_is_of_the_order_line_its_name_stands_for(parts, state):
     facts = dataclasses.replace(claim(ClaimKind.RETURN, opened="We opened the bag to count."), opened_parts=parts)
     assert decide(facts, MIXED, CUSTOMER, RULES, on=day(2)).state is state
+
+
+# (id, counts the customer gave for parts, quantities given?): a count below the order line's quantity tells what
+# is short, the order book saying the rest; a count as ordered, or of a part not on the order, does not.
+COUNTED = [
+    ("below_the_line", (("LM2596S", 34),), True),
+    ("as_ordered", (("LM2596S", 40),), False),
+    ("above_the_line", (("LM2596S", 400),), False),
+    ("zero", (("LM2596S", 0),), False),
+    ("not_on_the_order", (("NE555P", 3),), False),
+    ("as_ordered_and_below", (("LM2596S", 40), ("LM2596S", 36)), True),
+]
+
+
+@pytest.mark.parametrize(("counts", "given"), [row[1:] for row in COUNTED], ids=[row[0] for row in COUNTED])
+def test_a_count_below_the_order_line_gives_the_missing_quantities(counts, given):
+    evidence = (Evidence.ALL_BOXES_RECEIVED, Evidence.BOXES_EMPTIED)
+    facts = dataclasses.replace(claim(ClaimKind.MISSING_ITEMS, evidence=evidence),
+                                counts=tuple(PartCount(p, n, f"{p}: {n}") for p, n in counts))
+    decision = decide(facts, order(), CUSTOMER, RULES, on=day(2))
+    assert (Evidence.MISSING_QUANTITIES not in decision.missing) is given
+    assert Evidence.PARCEL_PHOTOS in decision.missing
 
 
 def test_a_part_named_short_is_its_line_when_it_begins_no_other():

@@ -133,6 +133,21 @@ STATEMENTS = [
     ("fr-second-label-not-opened", "Le 2/2, je ne l'ai pas encore ouvert.", set(), []),
     ("zh-taken-out", "拿到后我把里面的东西全掏了出来。", {(EMPTIED, 0)}, []),
     ("en-emptied-and-found-nothing", "We emptied both boxes and did not find them.", {(EMPTIED, 0)}, []),
+    # a dash after a clause begins another: the wrap searched is not "only 20"
+    ("en-dash-ends-a-clause", "We went through the bubble wrap twice - only 20 of the LM358N in there.",
+     {(EMPTIED, 0)}, []),
+    ("en-gone-through-the-pair", "Both cartons came and we've gone through the pair of them top to bottom.",
+     {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("es-this-morning-is-no-tomorrow", "Llegó el pedido y esta mañana lo desempacamos todo.", {(EMPTIED, 0)}, []),
+    ("fr-du-carton", "On a tout sorti du carton.", {(EMPTIED, 0)}, []),
+    ("de-heute-morgen", "Heute Morgen haben wir alle Kartons komplett ausgepackt.", {(EMPTIED, 0)}, []),
+    ("zh-le-then-also", "订单SO-510008两箱都到齐了也都倒空检查过了AMS1117好像少了一些。",
+     {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("zh-box-by-box-emptied", "四箱全部收到了，我已经逐箱拆空。", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("zh-numeral-after-order", "SO-510008两箱到了。", {(BOXES, 2)}, []),
+    ("en-cartons-1-and-2", "Cartons 1 and 2 fully unpacked and checked.", {(EMPTIED, 2)}, []),
+    ("en-made-it", "All 3 cartons made it here.", {(BOXES, 0)}, []),
+    ("fr-depose", "Le transporteur nous a déposé trois colis sur trois.", {(BOXES, 0)}, []),
 ]
 
 
@@ -146,11 +161,46 @@ def test_statements_and_quantities(sentence, statements, quantities):
     assert all(s.sentence == sentence for s in found.statements)  # each fact keeps the sentence it came from
 
 
+def test_after_a_box_not_yet_opened_only_every_box_emptied_says_so_again():
+    denied = "Le troisième, on ne l'a pas encore ouvert."
+    assert reading.read([denied, "Dans ce qu'on a déballé, rien."], is_order).statements == []
+    assert [s.evidence for s in reading.read([denied, "Maintenant on les a tous vidés."], is_order).statements] == [
+        EMPTIED]
+
+
 def test_counts_in_two_sentences_are_compared_for_one_part_only():
     assert reading.read(["We ordered 500 boards from you last year.", "This time we received 200, thanks."],
                         is_order).missing_parts == []
     assert [(p, q) for p, q, _ in reading.read(["- ATMEGA328P-PU commandés : 20", "- ATMEGA328P-PU trouvés : 14"],
                                                is_order).missing_parts] == [("ATMEGA328P-PU", 6)]
+
+
+# (id, sentence, the (part, number) counts read): numbers of pieces given for a part, not said to be short; the
+# policy compares them with the order book.
+PART_COUNTS = [
+    ("zh-label-and-count", "LM358N 那袋标签印的是100，我们点了两遍都是76个。", [("LM358N", 100), ("LM358N", 76)]),
+    ("zh-ordered-received", "- NE555P：订 100，收 64", [("NE555P", 100), ("NE555P", 64)]),
+    ("es-there-are", "Hay 34 MPU-6050, no 40 como pone en el albarán.", [("MPU-6050", 34)]),
+    ("de-soll", "1N4007 - 988 Stück (Soll 1000)", [("1N4007", 988)]),
+    ("en-reels-count-no-pieces", "The LM2596S came on 2 reels.", []),
+    ("fr-boxes-by-pronoun", "Les trois cartons sont arrivés, on les a vidés tous les trois, mais il manque des NE555P.",
+     []),
+    ("en-no-part", "We counted 340 pcs.", []),
+    ("en-denied", "We did not count 50 LM2596S.", []),
+]
+
+
+@pytest.mark.parametrize(("sentence", "counts"), [r[1:] for r in PART_COUNTS], ids=[r[0] for r in PART_COUNTS])
+def test_counts_given_for_parts(sentence, counts):
+    found = read(sentence)
+    assert [(c.part, c.number) for c in found.counts] == counts
+    assert all(c.sentence == sentence for c in found.counts)
+
+
+def test_a_unit_after_a_count_ends_its_sentence_before_a_capitalised_word():
+    from rma_mailbot.extract import sentences
+    assert sentences("The tubes hold 340 pcs. So 60 pcs. of NE555P are short. Order no. 104233, 3 Stk. Widerstände.") \
+        == ["The tubes hold 340 pcs.", "So 60 pcs. of NE555P are short.", "Order no. 104233, 3 Stk. Widerstände."]
 
 
 # Sentences of no case: a call back, thanks for a reply, a disclaimer, a quote.

@@ -51,6 +51,8 @@ SHIPPED_PATTERN = r"\bSO-?\d{6}\b"
     ("XSO-510010", []),  # still not inside a Latin word or number
     ("SO-5100101", []),
     ("ISO-510010", []),
+    ("Concerniente pedidoSO-510010: la caja", ["SO-510010"]),  # a capital glued to a word in small letters
+    ("pedidoso-510010", []),
 ])
 def test_order_numbers_are_found_whatever_script_stands_beside_them(text, found):
     assert order_number_pattern(SHIPPED_PATTERN).findall(text) == found
