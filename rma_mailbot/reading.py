@@ -247,7 +247,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             # "le compte n'y est pas : le bon de livraison annonce 100", "pour compléter mon message : les 4
             # cartons sont arrivés": a negation or a mail before the colon is not of what follows ("Kartons: 4" is)
             words = found[-1].words
-            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE} for w in words[-8:]):
+            # nor is an emptying of the details after it: "il a été vidé de fond en comble : chaque sachet sorti"
+            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE, C.EMPTY} for w in words[-8:]):
                 found.append(Clause())  # "Not yet arrived: box 3" is a key and its value: one clause
             i += 1
             continue
@@ -430,6 +431,8 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                     clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()):
                 if clause.has(C.NOTICE) or clause.has(C.SHORT, C.ABSENT) and not clause.has(C.UNIT):
                     reading.notices.add(sentence)  # "3 missing docs" is no claim either; "20 pcs missing" is
+                elif clause.has(C.BOX) and not clause.negated:
+                    boxes_named = _box_count(clause)  # "laut Lieferschein aus einem Kolli, und dieses ist da"
                 continue  # paperwork, a mail or a legal notice ("the invoice is missing"): not the goods,
                 # unless parts are counted beside it ("compared to the packing list, 50 LM2596S are missing")
                 # or boxes ("Cajas: recibimos las 3 que indica la guía")
@@ -444,7 +447,8 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                             clause.has(C.ALL) or any(w.fraction for w in clause.words) or clause.numbers()):
                         reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)  # "kam, nur ein Paket"
                 elif boxes_named is not None and (clause.has(C.RECEIVE) or boxes_named and clause.has(C.EMPTY)) \
-                        and not clause.has(C.BOX, C.SHORT, C.ABSENT, C.PARTIAL) and not clause.negated:
+                        and not clause.has(C.BOX, C.SHORT, C.ABSENT, C.PARTIAL) and not clause.negated \
+                        and not clause.numbers():  # not "laut Lieferschein 3 Kartons, davon sind 2 da"
                     # "it was a single carton and it arrived"; "就一个纸箱，已经被我们拆空了": what was emptied came.
                     # Not "both boxes which we have were unpacked": all those that came, maybe not all.
                     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
@@ -510,11 +514,11 @@ _ONE_WORDS = frozenset({"1", "one", "a", "single", "ein", "eine", "einen", "einz
 
 
 def _only_one_box(clause: Clause) -> bool:
-    """ "war nur ein Paket", "就一个纸箱", "it was only one carton": the order came as one box (not "only one
-    of the boxes")."""
+    """ "war nur ein Paket", "就一个纸箱", "it was only one carton", "en un seul colis": the order came as one box
+    (not "only one of the boxes")."""
     words, box = clause.words, clause.index(C.BOX)
     only = next((i for i, w in enumerate(words) if C.PARTIAL in w.concepts), -1)
-    between = words[only + 1:box]
+    between = [w for w in words[max(only - 1, 0):box] if C.PARTIAL not in w.concepts]  # "un seul", "una sola"
     return 0 <= only < box <= only + 4 and any(w.text in _ONE_WORDS or w.number == 1 for w in between) and \
         len(clause.numbers()) <= 1 and not any(w.text in _OF_WORDS for w in words[only:box + 2])
 
@@ -710,6 +714,8 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
         # the count after the word ("short by 12", "il en manque donc 15"), else the one before ("12 units short")
         at = min(i for i in (clause.index(C.SHORT), clause.index(C.ABSENT)) if i >= 0)
+        # not the due count: "Differenz CH340G: Soll 300 / Ist 240" is 60 short
+        nums = [(i, n) for i, n in nums if not (i > 0 and C.EXPECTED in clause.words[i - 1].concepts)]
         counted = [n for i, n in nums if i > at and n > 0] or [n for i, n in reversed(nums) if n > 0]
         if counted:
             reading.missing_parts.append((part, counted[0], sentence))
@@ -778,7 +784,7 @@ def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, 
     "gezählt 280, laut Lieferschein 300", "nur 88 Stück, bestellt und berechnet waren 100",
     "只有 90 个，订单是 100 个"."""
     counted = [(k, c, _quantity_numbers(c)) for k, c in enumerate(said)]
-    counted = [(k, c, n) for k, c, n in counted if n and not c.negated and not c.has(C.HYPOTHETICAL)]
+    counted = [(k, c, n) for k, c, n in counted if n and not c.negated and not _supposing(c)]
     for (k, first, in_first), (m, second, in_second) in zip(counted, counted[1:], strict=False):
         (i, a), (j, b) = in_first[-1], in_second[0]
         lead_in = said[m - 1] if m - 1 > k and len(said[m - 1].words) <= 3 else Clause()  # "bestellt und ... 100"
@@ -795,6 +801,14 @@ def _counted_against_order(said: list[Clause], sentence: str, reading: Reading, 
             reading.missing_parts.append((_part_in(first) or _part_in(second) or sentence_part, due - got, sentence))
             return True
     return False
+
+
+def _supposing(clause: Clause) -> bool:
+    """A clause of what may be, not of a count: "if we get 90"; not "Soll 300" (the due count, in a Soll/Ist list)."""
+    words = clause.words
+    return any(C.HYPOTHETICAL in w.concepts and not (
+        C.EXPECTED in w.concepts and i + 1 < len(words) and words[i + 1].number is not None)
+        for i, w in enumerate(words))
 
 
 def _denied_shortage(clause: Clause) -> bool:
@@ -908,7 +922,9 @@ def _names_every_bag(listed: list[Clause], parts: int) -> bool:
     # "bis auf" is "but" only here: of emptying it is "to the bottom" ("bis auf den Boden ausgepackt")
     if any((a.text, b.text) == ("bis", "auf") for a, b in itertools.pairwise(leading)):
         return False
-    return sum(C.BAG in w.concepts and not w.part for c in listed for w in c.words) <= parts
+    # "包装" (packaging) is both a bag and packing: no bag of its own
+    return sum(C.BAG in w.concepts and C.PACKING not in w.concepts and not w.part
+               for c in listed for w in c.words) <= parts
 
 
 # What the bags named after an opening still are: "the other bag is still sealed".

@@ -148,6 +148,19 @@ STATEMENTS = [
     ("en-cartons-1-and-2", "Cartons 1 and 2 fully unpacked and checked.", {(EMPTIED, 2)}, []),
     ("en-made-it", "All 3 cartons made it here.", {(BOXES, 0)}, []),
     ("fr-depose", "Le transporteur nous a déposé trois colis sur trois.", {(BOXES, 0)}, []),
+    ("de-packstuecke", "Die Lieferung kam mit allen vier Packstücken bei uns an.", {(BOXES, 0)}, []),
+    ("de-one-kolli-by-the-papers", "Sie bestand laut Lieferschein aus einem Kolli, und dieses ist bei uns eingegangen.",
+     {(BOXES, 1)}, []),
+    ("de-two-of-the-papers-three", "Laut Lieferschein 3 Kartons, davon sind 2 angekommen.", set(), []),
+    ("de-liegen-bei-uns", "Sämtliche vier Kolli liegen bei uns im Wareneingang.", {(BOXES, 0)}, []),
+    ("de-entleert", "4 von 4 Packstücken erhalten, alle vollständig entleert inkl. Füllmaterial.",
+     {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("de-soll-ist", "Differenz CH340G: Soll 300 / Ist 240.", set(), [("CH340G", 60)]),
+    ("fr-un-seul-colis", "Votre envoi nous a été livré en un seul colis.", {(BOXES, 1)}, []),
+    ("fr-emptied-colon-details", "Celui-ci a été vidé de fond en comble : chaque sachet sorti.", {(EMPTIED, 0)}, []),
+    ("zh-upside-down-nothing-left", "每一件都被我们翻了个底朝天，什么都没剩下。", {(EMPTIED, 0)}, []),
+    ("fr-out-of-office-counts-nothing", "Je serai absent du bureau jusqu'à lundi, avec un accès limité.", set(), []),
+    ("en-absent-parts", "NE555P 100 pcs are absent.", set(), [("NE555P", 100)]),
 ]
 
 
@@ -217,6 +230,9 @@ NO_KIND = [
     ("en-our-camera-broken", "I will send photos tomorrow, today our camera is broken."),
     ("zh-our-camera-broken", "部相機啱啱壞咗，相片遲啲先補畀你哋。"),
     ("de-send-back-the-form", "Bitte füllen Sie das Formular aus und senden Sie es an uns zurück."),
+    ("en-where-to-ship", "Please let me know where to ship them."),
+    ("fr-arrived-without-trouble", "Rien n'est cassé et le carton est arrivé sans souci."),
+    ("en-order-confirmation-not-found", "Sorry, I can't find the order confirmation right now."),
 ]
 
 
@@ -250,6 +266,7 @@ KINDS = [
     ("zh-short", "少了30个LM2596S。", MISSING, False),
     ("zh-not-like-the-original", "晶片尺寸跟原廠不符。", QUALITY, False),
     ("yue-wrong-order-unopened", "同事落錯單，貨冇拆過，原裝未開封，想退返。", RETURN, False),
+    ("zh-quantity-mismatch", "ESP32 实到数量不符。", MISSING, False),
 ]
 
 
