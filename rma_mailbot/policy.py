@@ -111,17 +111,14 @@ def shipping_days(order: Order, rules: PolicyConfig) -> int:
 
 def decide(facts: ClaimFacts, order: Order | None, sender: str, rules: PolicyConfig, *, on: dt.date) -> Decision:
     """Judge a claim on the day its first mail reached the server (``on``)."""
-    if not facts.order_number:
-        if facts.kind is ClaimKind.UNKNOWN:
-            # No order number and no claim words: staff look, nobody is answered (no backscatter to spam).
-            return Decision(ClaimState.IN_REVIEW, None, reasons=(Reason.KIND_UNCLEAR,),
-                            checks=(Check(Reason.KIND_UNCLEAR, Outcome.REVIEW, "no order number, no claim words"),))
-        return resolve([Check(Reason.ORDER_UNKNOWN, Outcome.MISSING, "no order number found in the mail",
-                              needs=Evidence.ORDER_NUMBER)], rules)
     if order is None:
-        return resolve([Check(Reason.ORDER_UNKNOWN, Outcome.MISSING,
-                              f"order {facts.order_number} is not in the order book", needs=Evidence.ORDER_NUMBER)],
-                       rules)
+        unknown = f"order {facts.order_number} is not in the order book" if facts.order_number else \
+            "no order number found in the mail"
+        if facts.kind is ClaimKind.UNKNOWN:
+            # No order of ours and no claim words: staff look, nobody is answered (no backscatter to spam).
+            return Decision(ClaimState.IN_REVIEW, None, reasons=(Reason.KIND_UNCLEAR,),
+                            checks=(Check(Reason.KIND_UNCLEAR, Outcome.REVIEW, f"{unknown}, no claim words"),))
+        return resolve([Check(Reason.ORDER_UNKNOWN, Outcome.MISSING, unknown, needs=Evidence.ORDER_NUMBER)], rules)
     if order.customer_email != sender:
         # Disclose nothing about the order to someone who may not own it.
         check = Check(Reason.SENDER_NOT_ORDER_OWNER, Outcome.FAIL, f"sender {sender} is not the order's customer")
@@ -248,7 +245,7 @@ def counted_short(facts: ClaimFacts, order: Order) -> tuple[PartCount, ...]:
     """The counts the customer gives for order lines below the quantities ordered: "hay 34 MPU-6050" of 40 says
     what is short, the order book telling the rest (as its box count does for "the box arrived")."""
     return tuple(c for c in facts.counts
-                 if (line := _line_named(order, c.part)) is not None and 0 < c.number < line.quantity)
+                 if (line := _line_named(order, c.part)) is not None and 0 <= c.number < line.quantity)
 
 
 def reported_in_time(case: Case) -> list[Check]:

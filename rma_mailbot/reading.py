@@ -23,7 +23,7 @@ from lingua import Language, LanguageDetectorBuilder
 from text_to_num import alpha2digit
 
 from rma_mailbot.models import ClaimKind, Evidence, PartCount, Statement
-from rma_mailbot.vocab import INFLECTED, TOKEN, Concept, fold, vocabulary
+from rma_mailbot.vocab import CJK, INFLECTED, TOKEN, Concept, fold, vocabulary
 
 C = Concept
 
@@ -40,7 +40,7 @@ _CONJUNCTIONS = frozenset({
     "because", "weil", "porque", "parce", "tandis",
 })
 _FRENCH_BEFORE_Y = frozenset({"n", "il", "j", "on", "s", "m", "t", "l", "nous", "vous", "en"})  # "n'y", "il y a"
-_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "因为", "因為", "但")
+_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "因为", "因為", "但", "结果", "結果")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
@@ -51,6 +51,9 @@ _CHINESE_NUMBER = re.compile("(?<![零〇一二两兩三四五六七八九十廿
                              "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
 _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
+_NONE_SHORT = re.compile("一[个個颗顆只隻件箱粒片样樣]不[差少缺]")  # "一件不差": not one short, all of them
+_EVERY_ONE = re.compile("每一(?=[个個件箱只隻颗顆])")  # "每一箱" is every box, not "每" and one box
+_CJK_SPACE = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # "三箱到了两箱 第三箱没到": a space ends a clause
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
 # "1,000", "1.000", "1'000", "1 000" (no-break spaces) are a thousand; "1,5" and "12.03.2025" are not
 _THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3})+)(?!\\d|[.,'’]\\d)")
@@ -99,6 +102,7 @@ def _words_as_digits(text: str, language: str) -> str:
 
 def _chinese_digits(text: str) -> str:
     text = _NOT_ONE.sub("全无", _ONE_BY_ONE.sub("逐\\1", text))
+    text = _EVERY_ONE.sub("每", _NONE_SHORT.sub("全都", text))
     if _CHINESE_NUMBER.search(text):
         # "SO-510008两箱": the number keeps apart from the order number it is written against
         text = _CHINESE_NUMBER.sub(lambda m: " " * _after_latin(text, m.start()) + _chinese_number(m.group(1)), text)
@@ -207,6 +211,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
     """The sentence's clauses, each a list of words with their concepts (numbers read in ``languages``)."""
     vocab = vocabulary()
     sentence = _THOUSANDS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), sentence)
+    sentence = _CJK_SPACE.sub("，", sentence)
     tokens = TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
@@ -494,6 +499,10 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
         between = {w.text for w in clause.words[i + 1:j]}
         if j - i <= 3 and between & _OF_WORDS:
             return 0 if a == b else None
+    # "三箱到了两箱", "von 3 Kartons sind 2 Kartons da": two counts of boxes, the smaller of them came
+    counts = {n for i, n in nums if i + 1 < len(clause.words) and C.BOX in clause.words[i + 1].concepts}
+    if len(counts) > 1:
+        return None
     if clause.has(C.PARTIAL):
         return 1 if _only_one_box(clause) else None
     if clause.has(C.ALL) and all_counts:
@@ -733,10 +742,13 @@ def _part_counts(clause: Clause, sentence: str, spoken_of: str) -> list[PartCoun
     part, words = _part_in(clause), clause.words
     if not (part or spoken_of):
         return []
+    if any(w.text == "全无" for w in words):
+        return [PartCount(part or spoken_of, 0, sentence)]  # "一颗都没看到": none of them
     received = clause.has(C.RECEIVE, C.FIND, C.INSIDE)
+    cell = len(words) == 1  # a table's cell: "| 1N4007 | 1000 | 750 |"
     return [PartCount(part or spoken_of, n, sentence) for i, n in _quantity_numbers(clause)
             if (i + 1 >= len(words) or words[i + 1].text not in _NOT_PIECES)
-            and (part or received or i + 1 < len(words) and C.UNIT in words[i + 1].concepts)]
+            and (part or received or cell or i + 1 < len(words) and C.UNIT in words[i + 1].concepts)]
 
 
 # After a number, words that count no pieces: containers, and times ("twice" as "2 times", "两遍").
@@ -846,7 +858,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
         elif has(C.BOX) and _box_count(clause) is None or _not_all(clause):
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))  # "one of the boxes never came", "not all came"
-        elif not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG):  # "both never came"
+        elif _of_the_goods(clause) and (
+                not has(C.ALL) or has(C.PARCEL) or clause.index(C.ALL) < clause.index(C.NEG)):  # "both never came"
             reading.whole_parcel_missing = reading.whole_parcel_missing or sentence
             reading.kinds.append((ClaimKind.NON_RECEIPT, sentence))
     named = _parcel_named(clause)
@@ -867,6 +880,12 @@ def _not_all(clause: Clause) -> bool:
     """ "not everything came", "no ha venido todo": a negation before the "all" (but "none of them" is none)."""
     neg, every = clause.index(C.NEG), clause.index(C.ALL)
     return 0 <= neg < every and clause.words[neg].text not in _NONE_WORDS
+
+
+def _of_the_goods(clause: Clause) -> bool:
+    """What did not come is the goods: named ("nothing came", "it never arrived"), or said in few words
+    ("never came"); not "the change did not reach purchasing in time", "the design did not work out"."""
+    return clause.has(C.PARCEL, C.BOX, C.UNIT) or len(clause.words) <= 5 or not clause.words[0].text.isascii()
 
 
 def _parcel_named(clause: Clause) -> bool:
@@ -957,8 +976,12 @@ def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool =
     opens no bag."""
     if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
         return
-    if clause.has(C.SENSITIVE) or (bag_in_view or clause.has(C.BAG)) and not _opens_a_box(clause):
+    pack = any(w.text in _PACKS for w in clause.words)  # "拆开了其中一包": a pack of the parts, a bag
+    if clause.has(C.SENSITIVE) or pack or (bag_in_view or clause.has(C.BAG)) and not _opens_a_box(clause):
         reading.opened.append(sentence)
+
+
+_PACKS = frozenset({"包", "小包"})
 
 
 def _opens_a_box(clause: Clause) -> bool:

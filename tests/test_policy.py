@@ -93,6 +93,9 @@ ROWS = [
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
     ("order_unknown", claim(ClaimKind.RETURN), None, CUSTOMER, RULES, day(1),
      ClaimState.AWAITING_EVIDENCE, ReplyKind.ASK_EVIDENCE, (Evidence.ORDER_NUMBER,), (Reason.ORDER_UNKNOWN,)),
+    # an order not in the book and no claim words: as no order at all, staff look and nobody is answered
+    ("order_unknown_no_kind", claim(), None, CUSTOMER, RULES, day(1),
+     ClaimState.IN_REVIEW, None, (), (Reason.KIND_UNCLEAR,)),
     ("sender_not_order_owner", claim(ClaimKind.RETURN), order(), "mallory@elsewhere.example", RULES, day(1),
      ClaimState.IN_REVIEW, ReplyKind.WRONG_SENDER, (), (Reason.SENDER_NOT_ORDER_OWNER,)),
     # The customer's own order, case unclear: asked which case applies (issue 13), not left to staff.
@@ -276,7 +279,7 @@ COUNTED = [
     ("below_the_line", (("LM2596S", 34),), True),
     ("as_ordered", (("LM2596S", 40),), False),
     ("above_the_line", (("LM2596S", 400),), False),
-    ("zero", (("LM2596S", 0),), False),
+    ("none_of_the_line", (("LM2596S", 0),), True),  # read only from "none of them" ("一颗都没看到")
     ("not_on_the_order", (("NE555P", 3),), False),
     ("as_ordered_and_below", (("LM2596S", 40), ("LM2596S", 36)), True),
 ]

@@ -161,6 +161,16 @@ STATEMENTS = [
     ("zh-upside-down-nothing-left", "每一件都被我们翻了个底朝天，什么都没剩下。", {(EMPTIED, 0)}, []),
     ("fr-out-of-office-counts-nothing", "Je serai absent du bureau jusqu'à lundi, avec un accès limité.", set(), []),
     ("en-absent-parts", "NE555P 100 pcs are absent.", set(), [("NE555P", 100)]),
+    ("de-liegt-hier", "Genau dieses eine Packstück liegt hier bei uns.", {(BOXES, 1)}, []),
+    ("fr-l-un-et-l-autre", "L'expédition comptait deux colis : l'un et l'autre nous ont été livrés.", {(BOXES, 0)}, []),
+    ("fr-plus-rien-dedans", "Ces trois-là ont été vidés, rembourrage inclus, plus rien dedans.", {(EMPTIED, 0)}, []),
+    ("fr-n-y-a-plus-rien-dedans", "On a tout sorti du carton, il n'y a plus rien dedans.", {(EMPTIED, 0)}, []),
+    ("es-sin-dejar-nada-dentro", "Los hemos abierto y vaciado todos, sin dejar nada dentro.", {(EMPTIED, 0)}, []),
+    ("es-por-recibir", "Nos quedan 50 LM2596S por recibir.", set(), [("LM2596S", 50)]),
+    ("zh-result-after-emptying", "每一箱都已经被我们清空了结果CH340G只数出280个而订单上是300个", {(EMPTIED, 0)},
+     [("CH340G", 20)]),
+    ("zh-not-one-short", "三件一件不差都到了我们手上。", {(BOXES, 0)}, []),
+    ("zh-spaces-end-clauses", "三箱到了两箱 第三箱看不出在哪 到的两箱都掏空了", {(BOXES, 2), (EMPTIED, 0)}, []),
 ]
 
 
@@ -200,6 +210,9 @@ PART_COUNTS = [
      []),
     ("en-no-part", "We counted 340 pcs.", []),
     ("en-denied", "We did not count 50 LM2596S.", []),
+    ("es-ordered-received", "LM2596S ... pedidos 500 ... recibidos 450", [("LM2596S", 500), ("LM2596S", 450)]),
+    ("table-cells", "| 1N4007  |     1000 |     750 |", [("1N4007", 1000), ("1N4007", 750)]),
+    ("zh-none-of-them", "1N4007 没收到，一颗都没看到。", [("1N4007", 0)]),
 ]
 
 
@@ -233,6 +246,7 @@ NO_KIND = [
     ("en-where-to-ship", "Please let me know where to ship them."),
     ("fr-arrived-without-trouble", "Rien n'est cassé et le carton est arrivé sans souci."),
     ("en-order-confirmation-not-found", "Sorry, I can't find the order confirmation right now."),
+    ("en-the-change-did-not-reach", "The change did not reach purchasing in time."),
 ]
 
 

@@ -100,11 +100,11 @@ class Vocabulary:
     chinese_longest: int
 
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # The one tokeniser of the vocabulary and of the reader (reading.py). A word keeps its inner hyphens, slashes
 # and dots, so that part numbers ("LM2596S-5.0"), order numbers and counts ("37/40") stay whole; a slash
 # or bar standing alone divides a line's columns ("ordered 1000 pcs / received 800 pcs").
-TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{_CJK}]+|[,;:()!?，；：、。！？（）/|\-–—]")
+TOKEN = re.compile(rf"[a-z0-9]+(?:[-/.#][a-z0-9]+)*|[{CJK}]+|[,;:()!?，；：、。！？（）/|\-–—]")
 
 
 def words(text: str) -> tuple[str, ...]:
