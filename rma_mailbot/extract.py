@@ -89,8 +89,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         reports=tuple({r.sha256: r for r in reports}.values()),
         missing_parts=missing_parts,
         opened_sensitive=opened[0] if opened else "",
-        opened_parts=opened_parts_of([reading.opened_parts(sentence, is_order, _before(said, sentence))
-                                      for sentence in opened]),
+        opened_parts=opened_parts_of([_opened_in(said, sentence, is_order) for sentence in opened]),
         counts=tuple(dict.fromkeys(concepts.counts)),
     )
     return answers.added_to(facts, mail.full_text, lambda text: order_number(text, order_pattern),
@@ -101,6 +100,13 @@ def _denied_later(statement: Statement, denial: str, said: list[str]) -> bool:
     """Every box emptied, said before a sentence saying some box is not yet emptied."""
     return statement.evidence is Evidence.BOXES_EMPTIED and bool(denial) and (
         statement.sentence not in said or denial not in said or said.index(statement.sentence) <= said.index(denial))
+
+
+def _opened_in(said: list[str], sentence: str, is_order) -> tuple[str, ...]:
+    """The parts an opening names, with those the next sentence adds ("Same for the STM32F103C8T6.")."""
+    parts = reading.opened_parts(sentence, is_order, _before(said, sentence))
+    after = said[said.index(sentence) + 1] if sentence in said[:-1] else ""
+    return tuple(dict.fromkeys((*parts, *reading.also_opened(after, is_order)))) if parts else ()
 
 
 def _before(sentences: list[str], sentence: str) -> str:

@@ -40,7 +40,8 @@ _CONJUNCTIONS = frozenset({
     "because", "weil", "porque", "parce", "tandis",
 })
 _FRENCH_BEFORE_Y = frozenset({"n", "il", "j", "on", "s", "m", "t", "l", "nous", "vous", "en"})  # "n'y", "il y a"
-_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "因为", "因為", "但", "结果", "結果")
+_CJK_BREAKS = ("但是", "不过", "不過", "可是", "而且", "并且", "並且", "然后", "然後", "因为", "因為", "但",
+               "结果", "結果")
 _COUNT_WITH_UNIT = re.compile(r"^(\d{1,6})(pcs|pc|x|stk|st|pz|pzas|pieces|units|uds)$")
 _FRACTION = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _CHINESE_FIRST_N = re.compile("前(?=[两兩二三四五六七八九十0-9]+\\s*[个個]?[箱件])")
@@ -215,6 +216,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
     tokens = TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
     outer: list[Clause] = []  # the clauses a parenthesis interrupts: they go on after it
+    dashed: list[Clause] = []  # those of them a dash interrupted
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -242,9 +244,17 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             i += 1
             continue
         if token in "-–—":
-            # a dash after a clause of some words begins another ("went through the wrap twice - only 20 in
-            # there"); after a name or a key it is a list's separator ("1N4007 - 988 Stück", "Shortfall - 50 pcs")
-            if len(found[-1].words) >= 3:
+            # a pair of dashes sets a remark apart, as brackets do ("we opened - sorry - the bag"): the clause
+            # goes on after it; one dash after a clause of some words begins another ("went through the wrap
+            # twice - only 20 in there"); after a name or a key it is a list's separator ("1N4007 - 988 Stück")
+            if outer and dashed and outer[-1] is dashed[-1]:
+                found.append(outer.pop())
+                dashed.pop()
+            elif any(t in "-–—" for t in tokens[i + 1:i + 9]):
+                outer.append(found[-1])
+                dashed.append(found[-1])
+                found.append(Clause())
+            elif len(found[-1].words) >= 3:
                 found.append(Clause())
             i += 1
             continue
@@ -366,7 +376,9 @@ def _read_chinese(run: str, found: list[Clause], vocab, before_letters: bool) ->
         else:
             found[-1].words.append(Word(run[i]))
             i += 1
-        if run[i - 1] == "了" and (run[i:i + 1] in _CJK_ALSO or i == len(run) and before_letters):
+        # not "我们拆开了MPU-6050的袋子": what was opened follows
+        if run[i - 1] == "了" and (run[i:i + 1] in _CJK_ALSO or i == len(run) and before_letters
+                                  and not found[-1].has_word(C.OPEN)):
             found.append(Clause())
 
 
@@ -744,11 +756,25 @@ def _part_counts(clause: Clause, sentence: str, spoken_of: str) -> list[PartCoun
         return []
     if any(w.text == "全无" for w in words):
         return [PartCount(part or spoken_of, 0, sentence)]  # "一颗都没看到": none of them
-    received = clause.has(C.RECEIVE, C.FIND, C.INSIDE)
-    cell = len(words) == 1  # a table's cell: "| 1N4007 | 1000 | 750 |"
+    # a count of what came or was found ("we counted 76", "hay 34", "收 64", a table's cell); not "we need 30",
+    # "we already soldered 20", "2 photos attached"
+    if clause.has(C.DEFECT, C.MESSAGE, C.HYPOTHETICAL):
+        return []
+    counted = clause.has(C.RECEIVE, C.FIND, C.PARTIAL, C.EXPECTED, C.ORDER_VERB, C.PAPERS) or len(words) == 1 \
+        or _THERE_ARE.intersection(w.text for w in words)
+    # "one" may be an article ("für ein Projekt"): a count is two or more; of pieces ("988 Stück"), when nothing
+    # else says it was counted
     return [PartCount(part or spoken_of, n, sentence) for i, n in _quantity_numbers(clause)
-            if (i + 1 >= len(words) or words[i + 1].text not in _NOT_PIECES)
-            and (part or received or cell or i + 1 < len(words) and C.UNIT in words[i + 1].concepts)]
+            if n > 1 and (i + 1 >= len(words) or words[i + 1].text not in _NOT_PIECES)
+            and (counted or i + 1 < len(words) and words[i + 1].text in _PIECES)]
+
+
+_PIECES = frozenset({"pcs", "pc", "pieces", "piece", "units", "stueck", "stk", "st", "pzas", "piezas",
+                     "unidades", "uds", "个", "個", "只", "隻", "颗", "顆", "片", "pz"})
+
+
+# "there are 34", "hay 34", "es sind 34", "il y a 34", "有 34": what is there, counted
+_THERE_ARE = frozenset({"there", "hay", "habia", "sind", "waren", "gibt", "y", "有", "只有", "共"})
 
 
 # After a number, words that count no pieces: containers, and times ("twice" as "2 times", "两遍").
@@ -757,7 +783,7 @@ _NOT_PIECES = frozenset({
     "rolle", "rollen", "spule", "spulen", "beutel", "tuete", "tueten", "stangen", "mal",
     "bobine", "bobines", "rouleau", "rouleaux", "sachet", "sachets", "plateau", "plateaux", "fois",
     "carrete", "carretes", "rollo", "rollos", "bolsa", "bolsas", "bandeja", "bandejas", "tubo", "tubos", "veces",
-    "盘", "卷", "袋", "管", "盒", "遍", "次",
+    "盘", "卷", "袋", "管", "盒", "遍", "次", "photo", "photos", "picture", "pictures", "foto", "fotos", "bilder", "张",
 })
 
 
@@ -908,18 +934,23 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool], before: str = "
     on listing them: "we opened the bag of the AMS1117-3.3, the STM32 stay sealed" opened AMS1117-3.3 only,
     "we opened the bags of the AMS1117-3.3 and the STM32F103" both. An opening that names no part but points
     back ("their bag", "la bolsa de los reguladores") opened the one part the sentence ``before`` names."""
+    folded = fold(sentence)
+    if any(t in _EXCLUDING for t in TOKEN.findall(folded)) or any(m in folded for m in _EXCLUDING_CJK):
+        return ()  # "all bags bar the AMS1117", "除AMS1117-3.3外袋子都拆开了": which were opened, staff read
     found: list[str] = []
     listing = False
     listed: list[Clause] = []
     unnamed_bag = False
     for c in clauses(sentence, is_order):
-        # "... and the moisture barrier bag", "... and all the others": more bags, named for no part
-        unnamed_bag |= listing and c.has(C.BAG, C.ALL) and not c.has(C.NEG) and not any(
-            w.part or w.text in _STILL_SEALED for w in c.words)
+        # "... and the moisture barrier bag", "... and all the others", "..., then the other one": more bags
+        unnamed_bag |= listing and (c.has(C.BAG, C.ALL) or _another(c.words)) and not \
+            c.has(C.NEG) and not any(w.part or w.text in _STILL_SEALED for w in c.words)
         listing = c.has(C.OPEN) and not c.negated or listing and c.concepts <= _LIST_GOES_ON
         if listing:
             found.extend(w.part for w in c.words if w.part)
             listed.append(c)
+            # "the AMS1117-3.3 bag plus the other one": another bag, in the opening's own clause
+            unnamed_bag |= _another(list(itertools.dropwhile(lambda w: not w.part, c.words)))
     if unnamed_bag:
         return ()
     if not found and before and _points_back(listed, sentence):
@@ -929,6 +960,29 @@ def opened_parts(sentence: str, is_order: Callable[[str], bool], before: str = "
         plain = not any(c.has(C.NEG, C.PARTIAL, C.SENSITIVE, C.ALL) for c in said_before)
         return tuple(named) if len(named) == 1 and plain else ()
     return tuple(dict.fromkeys(found)) if _names_every_bag(listed, len(set(found))) else ()
+
+
+def _another(words: list[Word]) -> bool:
+    """Another bag spoken of: "the other", "the rest", "the one with the microcontrollers" ("one" read as 1, before
+    a word that counts nothing; not "那一包")."""
+    return any(w.text in _ANOTHER or w.text == "1" and i + 1 < len(words) and words[i + 1].text.isascii() and
+               not words[i + 1].concepts & {C.UNIT, C.BOX, C.BAG} and words[i + 1].number is None
+               for i, w in enumerate(words))
+
+
+def also_opened(sentence: str, is_order: Callable[[str], bool]) -> tuple[str, ...]:
+    """The parts the sentence after an opening adds to it: "Same for the STM32F103C8T6.", "The STM32 bag too.";
+    not "The STM32 bag is still sealed"."""
+    said = clauses(sentence, is_order)
+    parts = tuple(w.part for c in said for w in c.words if w.part)
+    if not parts or any(c.negated or any(w.text in _STILL_SEALED for w in c.words) for c in said):
+        return ()
+    return parts if any(c.has(C.BAG, C.OPEN) or any(w.text in _TOO for w in c.words) for c in said) else ()
+
+
+# "too", "as well", "same": the sentence goes on with what the one before said
+_TOO = frozenset({"too", "also", "same", "well", "likewise", "auch", "ebenso", "ebenfalls", "gleiche", "aussi",
+                  "pareil", "idem", "meme", "tambien", "igual", "mismo", "也", "同样", "同樣", "一样", "一樣"})
 
 
 def _names_every_bag(listed: list[Clause], parts: int) -> bool:
@@ -945,6 +999,21 @@ def _names_every_bag(listed: list[Clause], parts: int) -> bool:
     return sum(C.BAG in w.concepts and C.PACKING not in w.concepts and not w.part
                for c in listed for w in c.words) <= parts
 
+
+# Words that leave a part out of an opening ("all bags bar the AMS1117"), in any of the languages: then the
+# opening names no part and staff read it.
+_EXCLUDING = frozenset({
+    "except", "excepting", "exception", "apart", "aside", "besides", "bar", "barring", "minus", "excluding",
+    "save", "ausser", "ausnahme", "abgesehen", "ausgenommen", "aufs", "ohne", "sauf", "excepte", "exceptes",
+    "hormis", "hors", "excepto", "salvo", "menos", "quitando", "aparte", "excepcion",
+})
+_EXCLUDING_CJK = ("除", "以外", "之外")
+# Another bag spoken of after the one a part is named for: "..., then the other one", "plus the rest".
+_ANOTHER = frozenset({
+    "other", "others", "rest", "remaining", "second", "autre", "autres", "reste", "deuxieme", "seconde",
+    "andere", "anderen", "anderes", "zweite", "zweiten", "restlichen", "otro", "otra", "otros", "otras", "resto",
+    "segundo", "segunda", "其他", "其余", "其餘", "另一", "另外", "剩下", "one", "ones",
+})
 
 # What the bags named after an opening still are: "the other bag is still sealed".
 _STILL_SEALED = frozenset({"sealed", "intact", "untouched", "closed", "unopened", "versiegelt", "verschlossen", "zu",
@@ -974,7 +1043,7 @@ def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool =
     "把包装袋都拆开": the sealed one may be among them, the policy looks at the order's lines), or of "it" when a
     sealed bag was named just before ("the reel came in a moisture barrier bag; we opened it"). Opening a box
     opens no bag."""
-    if clause.negated or not clause.has(C.OPEN) or sentence in reading.opened:
+    if clause.negated and not _without_a_part(clause) or not clause.has(C.OPEN) or sentence in reading.opened:
         return
     pack = any(w.text in _PACKS for w in clause.words)  # "拆开了其中一包": a pack of the parts, a bag
     if clause.has(C.SENSITIVE) or pack or (bag_in_view or clause.has(C.BAG)) and not _opens_a_box(clause):
@@ -982,6 +1051,16 @@ def _opened(clause: Clause, sentence: str, reading: Reading, bag_in_view: bool =
 
 
 _PACKS = frozenset({"包", "小包"})
+
+
+def _without_a_part(clause: Clause) -> bool:
+    """ "die Beutel ohne den AMS1117-3.3 geöffnet": "without" leaves a part out, it denies no opening."""
+    words = clause.words
+    return any(w.text in _WITHOUT and any(v.part for v in words[i + 1:i + 3]) for i, w in enumerate(words)) and \
+        not any(C.NEG in w.concepts and w.text not in _WITHOUT for w in words)
+
+
+_WITHOUT = frozenset({"without", "ohne", "sans", "sin"})
 
 
 def _opens_a_box(clause: Clause) -> bool:

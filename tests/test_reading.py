@@ -211,6 +211,12 @@ PART_COUNTS = [
     ("en-no-part", "We counted 340 pcs.", []),
     ("en-denied", "We did not count 50 LM2596S.", []),
     ("es-ordered-received", "LM2596S ... pedidos 500 ... recibidos 450", [("LM2596S", 500), ("LM2596S", 450)]),
+    # not counts of what came: the attacker's
+    ("en-soldered", "We already soldered 20 MPU-6050 onto boards.", []),
+    ("en-need", "We need 30 MPU-6050 for the project.", []),
+    ("en-photos", "MPU-6050: 2 photos attached.", []),
+    ("en-in-our-lab", "We have 2 MPU-6050 boards in our lab.", []),
+    ("de-article-one", "Wir haben die ATMEGA328P-PU für ein Projekt aus dem Lager geholt.", []),
     ("table-cells", "| 1N4007  |     1000 |     750 |", [("1N4007", 1000), ("1N4007", 750)]),
     ("zh-none-of-them", "1N4007 没收到，一颗都没看到。", [("1N4007", 0)]),
 ]
