@@ -146,7 +146,7 @@ def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt
     order = rt.orders.get(facts.order_number)
     # the sentences the checklist rests on, and those whose counts fall short of the order book
     quoted = [s.sentence for s in facts.statements]
-    quoted += [c.sentence for c in counted_short(facts, order)] if order else []
+    quoted += [count.sentence for count, _ in counted_short(facts, order)] if order else []
     context = _context(rt, claim, ReplyKind.WAREHOUSE_CHECK, Decision(ClaimState.IN_REVIEW, None), "",
                        statements=tuple(dict.fromkeys(quoted)),  # each once
                        missing_parts=facts.missing_parts,

@@ -103,16 +103,13 @@ def _denied_later(statement: Statement, denial: str, said: list[str]) -> bool:
 
 
 def _opened_in(said: list[str], sentence: str, is_order) -> tuple[str, ...]:
-    """The parts an opening names, with those the next sentence adds ("Same for the STM32F103C8T6.")."""
-    parts = reading.opened_parts(sentence, is_order, _before(said, sentence))
-    after = said[said.index(sentence) + 1] if sentence in said[:-1] else ""
+    """The parts an opening names, with those the next sentence adds ("Same for the STM32F103C8T6."); the
+    sentences beside it only if they are the customer's."""
+    at = said.index(sentence) if sentence in said else -1
+    before = said[at - 1] if at > 0 else ""
+    after = said[at + 1] if 0 <= at < len(said) - 1 else ""
+    parts = reading.opened_parts(sentence, is_order, before)
     return tuple(dict.fromkeys((*parts, *reading.also_opened(after, is_order)))) if parts else ()
-
-
-def _before(sentences: list[str], sentence: str) -> str:
-    """The sentence the customer wrote just before this one, if it is theirs."""
-    at = sentences.index(sentence) if sentence in sentences else 0
-    return sentences[at - 1] if at else ""
 
 
 def _order_test(order_pattern: re.Pattern[str]):

@@ -225,8 +225,7 @@ def missing_items_checklist(case: Case) -> list[Check]:
             if s.holds_for(arrived if s.evidence is Evidence.BOXES_EMPTIED else boxes)}
     if Evidence.MISSING_QUANTITIES not in said and (short := counted_short(facts, case.order)):
         said[Evidence.MISSING_QUANTITIES] = "; ".join(
-            f'"{c.sentence}": {c.number} {c.part} against {_line_named(case.order, c.part).quantity} ordered'
-            for c in short)
+            f'"{count.sentence}": {count.number} {count.part} against {line.quantity} ordered' for count, line in short)
     if facts.photos:
         said[Evidence.PARCEL_PHOTOS] = f"{len(facts.photos)} photo(s): " + ", ".join(
             f"attachment {p.sha256[:12]} ({p.width}x{p.height})" for p in facts.photos)
@@ -241,11 +240,12 @@ def missing_items_checklist(case: Case) -> list[Check]:
     return checks
 
 
-def counted_short(facts: ClaimFacts, order: Order) -> tuple[PartCount, ...]:
-    """The counts the customer gives for order lines below the quantities ordered: "hay 34 MPU-6050" of 40 says
-    what is short, the order book telling the rest (as its box count does for "the box arrived")."""
-    return tuple(c for c in facts.counts
-                 if (line := _line_named(order, c.part)) is not None and 0 <= c.number < line.quantity)
+def counted_short(facts: ClaimFacts, order: Order) -> tuple[tuple[PartCount, OrderLine], ...]:
+    """The counts the customer gives for order lines below the quantities ordered, with their lines: "hay 34
+    MPU-6050" of 40 says what is short, the order book telling the rest (as its box count does for "the box
+    arrived")."""
+    return tuple((count, line) for count in facts.counts
+                 if (line := _line_named(order, count.part)) is not None and 0 <= count.number < line.quantity)
 
 
 def reported_in_time(case: Case) -> list[Check]:
