@@ -88,7 +88,7 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset(), staff_addr
         sender=sender,
         sender_name=sender_name,
         subject=subject,
-        text=strip_quoted(full_text[:MAX_TEXT_CHARS], own_addresses),
+        text=strip_quoted(full_text[:MAX_TEXT_CHARS], own_addresses, subject),
         full_text=full_text,
         in_reply_to=_first_msgid(message.get("In-Reply-To", "")),
         references=_references(message.get_all("References", [])),
@@ -141,38 +141,68 @@ def _verdict(result) -> AuthResult:
     return AuthResult(method, str(result.result).lower(), domain.rpartition("@")[2].lower())
 
 
-# The line a mail client puts above a forwarded mail, in the languages we read. Not "Original Message":
-# Outlook writes it above a quoted reply too, which may be ours.
+# The line a mail client puts above a forwarded mail, in the languages we read.
 _FORWARDED = re.compile(
     r"^[ \t>]*-*\s*(?:forwarded\s+message|begin\s+forwarded\s+message|weitergeleitete\s+nachricht"
     r"|message\s+transf[ée]r[ée]|mensaje\s+reenviado|转发的邮件|转发邮件|轉寄的郵件|轉寄郵件)\b[^\n]*$",
     re.IGNORECASE | re.MULTILINE)
+# Outlook's line above a forwarded mail and above a quoted reply alike, which may be one of ours: what follows
+# is the customer's evidence only when its header block names someone else's mail (see _someone_elses).
+_ORIGINAL = re.compile(
+    r"^[ \t>]*-{2,}\s*(?:original\s+message|urspr(?:ü|ue)ngliche\s+nachricht|message\s+d'origine"
+    r"|mensaje\s+original|原始邮件|原始郵件)\s*-{2,}[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_SENDER_LINE = re.compile(r"^[ \t>]*[*_]*(?:from|von|de|发件人|發件人|寄件者)[*_]*\s*[:：]\s*\S", re.IGNORECASE)
+_SUBJECT_LINE = re.compile(r"^[ \t>]*[*_]*(?:subject|betreff|objet|sujet|asunto|主题|主題)[*_]*\s*[:：]", re.IGNORECASE)
+_CLAIM_TAG = re.compile(r"\[[A-Za-z]{1,12}-\d{1,12}\]")  # the "[CLM-00042]" our reply subjects carry
 # The forwarded mail's own header block ("From: ...", "Betreff: ...", "发件人: ..."), which is no one's words.
 # A client converting HTML writes the names bold ("**From:**", "*From:*"); Thunderbird writes "Sujet :" first.
 _HEADER_LINE = re.compile(
     r"^[ \t>]*[*_]*(?:from|sent|date|to|cc|subject|reply-to|von|gesendet|datum|an|betreff|antwort\s+an|de"
-    r"|à|objet|sujet|pour|répondre\s+à|envoy[ée]|para|fecha|asunto|enviado|responder\s+a"
+    r"|à|objet|sujet|pour|répondre\s+à|envoy[ée]|para|fecha|asunto|enviado(?:\s+el)?|responder\s+a"
     r"|发件人|發件人|寄件者|日期|时间|時間|收件人|收件者|主题|主題|抄送)[*_]*\s*[:：][^\n]*$",
     re.IGNORECASE)
 
 
-def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset()) -> str:
+def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset(), subject: str = "") -> str:
     """The customer's own words: quoted history and signatures removed. A mail the customer forwards is
     their evidence ("see my colleague's report below") and is kept, without its header block; a forwarded
-    mail of ours is not."""
-    marker = _FORWARDED.search(text)
-    if marker is None:
+    mail of ours is not, nor an older mail quoted below a reply."""
+    markers = [m for m in (_FORWARDED.search(text), _ORIGINAL.search(text)) if m is not None]
+    if not markers:
         return _own_words(text)
+    marker = min(markers, key=lambda m: m.start())
     head, rest = text[:marker.start()], text[marker.end():]
     lines = rest.lstrip("\n").splitlines()
     header = []
     while lines and (_HEADER_LINE.match(lines[0]) or not lines[0].strip("> \t") and not header
                      or header and header[-1].strip() and lines[0][:1] in " \t" and lines[0].strip()):  # folded
         header.append(lines.pop(0))
-    if any(address in line.lower() for line in header for address in own_addresses):
+    if any(address in line.lower() for line in header for address in own_addresses) or \
+            marker.re is _ORIGINAL and not (_someone_elses(header) and _passed_on(subject, head)):
         return _own_words(head)
     body = "\n".join(line.lstrip(">").removeprefix(" ") if line.startswith(">") else line for line in lines)
-    return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses)) if p)
+    return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses, subject)) if p)
+
+
+def _someone_elses(header: list[str]) -> bool:
+    """An "Original Message" block is a colleague's report the customer passes on ("From: Tom Hargreaves",
+    "De: Almacén <almacen@...>"), not a reply of ours quoted back: it names a sender, and its subject carries
+    no claim reference of the kind our replies' subjects do."""
+    return any(_SENDER_LINE.match(line) for line in header) and not any(
+        _SUBJECT_LINE.match(line) and _CLAIM_TAG.search(line) for line in header)
+
+
+def _passed_on(subject: str, head: str) -> bool:
+    """Under "Original Message" a reply quotes the mail it answers, a forward passes one on: the customer says
+    which, by the subject ("Fw:", "RV:", "WG:", "转发") or above it ("see the note below", "os reenvío")."""
+    return bool(_FORWARD_SUBJECT.match(subject) or _FORWARD_WORDS.search(head))
+
+
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|antw|sv)\s*:\s*)*(?:fwd?|wg|tr|rv|enc|转发|轉寄|轉發)\s*[:：]",
+                              re.IGNORECASE)
+_FORWARD_WORDS = re.compile(
+    r"\b(?:below|underneath|forward\w*|unten|weitergeleitet|weiterleit\w*|ci-dessous|ci-après|transf[eé]r\w*"
+    r"|abajo|debajo|reenv[ií]\w*|te paso|os paso|les paso)\b|下面|下方|以下|转发|轉寄|轉發", re.IGNORECASE)
 
 
 # The signature separator (RFC 3676 "-- "; many clients drop the space): a signature and the legal notice

@@ -52,7 +52,7 @@ _CHINESE_NUMBER = re.compile("(?<![零〇一二两兩三四五六七八九十廿
                              "(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒]|\\s*(?:pcs|pc)\\b)")
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
 _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
-_NONE_SHORT = re.compile("一[个個颗顆只隻件箱粒片样樣]不[差少缺]")  # "一件不差": not one short, all of them
+_NONE_SHORT = re.compile("一[个個颗顆只隻件箱粒片样樣]不[差少缺落漏]")  # "一件不差": not one short, all of them
 _EVERY_ONE = re.compile("每一(?=[个個件箱只隻颗顆])")  # "每一箱" is every box, not "每" and one box
 _CJK_SPACE = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # "三箱到了两箱 第三箱没到": a space ends a clause
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
@@ -62,6 +62,7 @@ _THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3
 _PACKAGE = re.compile(
     r"^(?:sot|soic|sop|ssop|tssop|msop|qfn|dfn|qfp|lqfp|tqfp|dip|pdip|to|bga|sod|sma|smb|smc)-?\d+[a-z]?$")
 _OF_WORDS = frozenset({"of", "von", "sur", "de", "out", "aus", "en", "on"})  # "37 of 40", "2 von 2", "37 sur 40"
+_OF_THE = _OF_WORDS | {"der", "des", "del"}  # of boxes: "zwei der drei Kartons", "deux des trois colis"
 
 
 # German number words typed without umlauts ("zwoelf", "fuenf", "dreissig"), which text2num reads only with them.
@@ -106,8 +107,14 @@ def _chinese_digits(text: str) -> str:
     text = _EVERY_ONE.sub("每", _NONE_SHORT.sub("全都", text))
     if _CHINESE_NUMBER.search(text):
         # "SO-510008两箱": the number keeps apart from the order number it is written against
-        text = _CHINESE_NUMBER.sub(lambda m: " " * _after_latin(text, m.start()) + _chinese_number(m.group(1)), text)
+        text = _CHINESE_NUMBER.sub(lambda m: m.group() if _parts_word(text, m) else " " * _after_latin(
+            text, m.start()) + _chinese_number(m.group(1)), text)
     return text
+
+
+def _parts_word(text: str, numeral: re.Match) -> bool:
+    """ "零件" is parts, not zero pieces."""
+    return numeral.group(1) in ("零", "〇") and text.startswith("件", numeral.end())
 
 
 def _after_latin(text: str, at: int) -> bool:
@@ -187,7 +194,13 @@ def _concepts_of(word: str) -> frozenset[Concept]:
     if not found and "-" in word:
         for piece in word.split("-"):
             found |= _concepts_of(piece)
+    if not found and (clitic := _SPANISH_CLITICS.match(word)) and clitic.group(1) != word:
+        found |= _concepts_of(clitic.group(1))  # "regresarles", "devolvérselos", "vaciarlas": the verb
     return frozenset(found)
+
+
+# A Spanish infinitive, gerund or imperative with its pronouns glued on (folded: "devolverselos").
+_SPANISH_CLITICS = re.compile(r"^([a-z]{2,30}(?:ar|er|ir|ando|iendo))(?:se|me|te|nos|os)?(?:le|les|lo|los|la|las)?$")
 
 
 @lru_cache(maxsize=16384)
@@ -244,6 +257,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             i += 1
             continue
         if token in "-–—":
+            while i + 1 < len(tokens) and tokens[i + 1] in "-–—":
+                i += 1  # "——", "--": one dash
             # a pair of dashes sets a remark apart, as brackets do ("we opened - sorry - the bag"): the clause
             # goes on after it; one dash after a clause of some words begins another ("went through the wrap
             # twice - only 20 in there"); after a name or a key it is a list's separator ("1N4007 - 988 Stück")
@@ -300,6 +315,10 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             kept.append(clause)
     for clause in kept:
         _restrictive_ne(clause)
+        clause.words = [replace(w, concepts=w.concepts | {C.SHORT}) if w.text == "down" and i and
+                        clause.words[i - 1].number is not None else w for i, w in enumerate(clause.words)]  # "40 down"
+        if len(clause.words) >= 2 and clause.words[-2].text in ("没", "沒") and clause.words[-1].text == "有":
+            clause.words[-2:] = [Word("没有", frozenset({C.ABSENT}))]  # "整单都没有": there is none of it
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
     return kept
 
@@ -376,13 +395,22 @@ def _read_chinese(run: str, found: list[Clause], vocab, before_letters: bool) ->
         else:
             found[-1].words.append(Word(run[i]))
             i += 1
-        # not "我们拆开了MPU-6050的袋子": what was opened follows
-        if run[i - 1] == "了" and (run[i:i + 1] in _CJK_ALSO or i == len(run) and before_letters
-                                  and not found[-1].has_word(C.OPEN)):
+        if run[i - 1] == "了" and _fact_ends(found[-1], run[i:], i == len(run) and before_letters):
             found.append(Clause())
 
 
+def _fact_ends(clause: Clause, rest: str, before_letters: bool) -> bool:
+    """After a 了: the next fact begins at "also" ("到齐了也都倒空了"), at a part number ("翻过了NE555P按400颗",
+    not "我们拆开了MPU-6050的袋子": what was opened follows), or at the boxes' count after all arrived
+    ("两箱都签收了两箱拆开后", not "三箱到了两箱": of three, two came)."""
+    words = clause.words
+    opened_just = len(words) >= 2 and C.OPEN in words[-2].concepts
+    return rest[:1] in _CJK_ALSO or before_letters and not opened_just or clause.has_word(C.RECEIVE) and \
+        clause.has_word(C.ALL) and bool(_CHINESE_COUNT_OF_BOXES.match(rest))
+
+
 _CJK_ALSO = frozenset("也还還又并並而")  # after a 了: the next fact ("到齐了也都倒空了")
+_CHINESE_COUNT_OF_BOXES = re.compile("[一二两兩三四五六七八九十0-9]+[个個]?[箱件]")
 
 
 # ---------------------------------------------------------------------------------------------- facts
@@ -491,6 +519,10 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                 or _same_part(previous, said) and _counted_against_order(previous[-1:] + said[:1], sentence, reading,
                                                                          sentence_part)):  # "ordered: 20" / "found: 14"
             reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
+        if reading.whole_parcel_missing == sentence and any(_denied_shortage(c) and c.has(C.UNIT, C.PARTIAL)
+                                                            for c in said):
+            # "不是少几个零件，是整单都没有", "not a few parts short: the whole order never came"
+            reading.kinds = [(k, s) for k, s in reading.kinds if not (k is ClaimKind.MISSING_ITEMS and s == sentence)]
         previous_bag = named_bag
         previous = said
     return reading
@@ -506,10 +538,10 @@ def _box_count(clause: Clause, all_counts: bool = True) -> int | None:
     if labelled := _labelled_boxes(clause):
         return labelled
     nums = clause.numbers()
-    # "2 of 3 boxes", "2 von 3 Kartons"
+    # "2 of 3 boxes", "2 von 3 Kartons", "zwei der drei Kartons"
     for (i, a), (j, b) in zip(nums, nums[1:], strict=False):
         between = {w.text for w in clause.words[i + 1:j]}
-        if j - i <= 3 and between & _OF_WORDS:
+        if j - i <= 3 and between & _OF_THE:
             return 0 if a == b else None
     # "三箱到了两箱", "von 3 Kartons sind 2 Kartons da": two counts of boxes, the smaller of them came
     counts = {n for i, n in nums if i + 1 < len(clause.words) and C.BOX in clause.words[i + 1].concepts}
@@ -539,9 +571,11 @@ def _only_one_box(clause: Clause) -> bool:
     (not "only one of the boxes")."""
     words, box = clause.words, clause.index(C.BOX)
     only = next((i for i, w in enumerate(words) if C.PARTIAL in w.concepts), -1)
-    between = [w for w in words[max(only - 1, 0):box] if C.PARTIAL not in w.concepts]  # "un seul", "una sola"
-    return 0 <= only < box <= only + 4 and any(w.text in _ONE_WORDS or w.number == 1 for w in between) and \
-        len(clause.numbers()) <= 1 and not any(w.text in _OF_WORDS for w in words[only:box + 2])
+    # "un seul", "una sola"; "only ever consisted of the one carton", not "only one of the boxes"
+    one = next((i for i in range(max(only - 1, 0), box) if C.PARTIAL not in words[i].concepts and (
+        words[i].text in _ONE_WORDS or words[i].number == 1)), -1)
+    return 0 <= only < box <= only + 6 and one >= 0 and len(clause.numbers()) <= 1 and \
+        not any(w.text in _OF_WORDS for w in words[one:box + 2])
 
 
 def _numbered_box(clause: Clause) -> bool:
@@ -574,7 +608,7 @@ def _some_of(clause: Clause) -> int:
     """ "we emptied three of them", "2 of the boxes": that many, not all."""
     words = clause.words
     for i, w in enumerate(words[:-1]):
-        if w.number is not None and words[i + 1].text in _OF_WORDS | {"davon", "d'entre"} and not (
+        if w.number is not None and words[i + 1].text in _OF_THE | {"davon", "d'entre"} and not (
                 i + 2 < len(words) and words[i + 2].number is not None) and not (  # "3 of 3" is all of them
                 i > 0 and C.ALL in words[i - 1].concepts):  # "every one of them"
             return w.number
@@ -735,8 +769,10 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
     if clause.has(C.SHORT, C.ABSENT) and not _denied_shortage(clause):
         # the count after the word ("short by 12", "il en manque donc 15"), else the one before ("12 units short")
         at = min(i for i in (clause.index(C.SHORT), clause.index(C.ABSENT)) if i >= 0)
-        # not the due count: "Differenz CH340G: Soll 300 / Ist 240" is 60 short
-        nums = [(i, n) for i, n in nums if not (i > 0 and C.EXPECTED in clause.words[i - 1].concepts)]
+        # not the due count: "Differenz CH340G: Soll 300 / Ist 240" is 60 short, "comes up light: 100 on your
+        # invoice" says no shortage's size
+        nums = [(i, n) for i, n in nums if not (i > 0 and C.EXPECTED in clause.words[i - 1].concepts)
+                and not (i > at and _on_the_papers(clause, i))]
         counted = [n for i, n in nums if i > at and n > 0] or [n for i, n in reversed(nums) if n > 0]
         if counted:
             reading.missing_parts.append((part, counted[0], sentence))
@@ -745,6 +781,14 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
     if clause.negated and clause.has(C.RECEIVE, C.INSIDE, C.FIND) and nums and (
             part or clause.has(C.UNIT)):
         reading.missing_parts.append((part, nums[0][1], sentence))
+
+
+def _on_the_papers(clause: Clause, index: int) -> bool:
+    """ "100 on your invoice", "100 sur le bon": the count the papers give, not the shortage (but "20 Stück laut
+    Lieferschein" is)."""
+    words = clause.words[index + 1:index + 4]
+    return bool(words) and words[0].text in ("on", "in", "auf", "sur", "en") and any(
+        C.PAPERS in w.concepts for w in words[1:])
 
 
 def _part_counts(clause: Clause, sentence: str, spoken_of: str) -> list[PartCount]:
@@ -921,7 +965,8 @@ def _parcel_named(clause: Clause) -> bool:
 
 def _whole_named(clause: Clause) -> bool:
     """The shipment itself is named ("shipment", "Sendung", "pedido"), not only a box of it."""
-    return any(C.PARCEL in w.concepts and C.BOX not in w.concepts and len(w.text) > 3 for w in clause.words)
+    return any(C.PARCEL in w.concepts and C.BOX not in w.concepts and (len(w.text) > 3 or len(w.text) > 1 and not
+                                                                       w.text.isascii()) for w in clause.words)
 
 
 # What a clause may hold and still go on listing what the clause before it opened: "we opened the bags of the

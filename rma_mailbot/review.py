@@ -10,7 +10,6 @@ from rma_mailbot.models import Check, ClaimFacts, ClaimKind, ClaimState, Decisio
 from rma_mailbot.policy import decide
 from rma_mailbot.store import Store
 
-
 # A claim opened beside another claim on the same order, or on an order that has an RMA number: staff decide it.
 SAME_ORDER = RoutingRule(name="same-order")
 # A claim whose case only the kind model told (no phrase of the mail says it) gets no RMA number by itself;

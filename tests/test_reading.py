@@ -32,7 +32,8 @@ def read(sentence: str) -> reading.Reading:
 
 # (id, sentence, statements {(evidence, boxes)}, quantities [(part, qty)])
 STATEMENTS = [
-    ("en-several-facts", "All three cartons arrived and we unpacked every one of them.", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("en-several-facts", "All three cartons arrived and we unpacked every one of them.", {(BOXES, 0), (EMPTIED, 0)},
+     []),
     ("en-single-carton", "It was a single carton and it arrived on Monday.", {(BOXES, 1)}, []),
     ("en-the-parcel", "The parcel arrived yesterday.", {(BOXES, 1)}, []),
     ("en-fraction", "Cartons: 3 of 3", {(BOXES, 0)}, []),
@@ -51,8 +52,10 @@ STATEMENTS = [
     ("en-shortfall-item", "Shortfall - 50 pcs", set(), [("", 50)]),
     ("en-fifteen", "Fifteen pieces of NE555P are missing.", set(), [("NE555P", 15)]),
     ("en-paperwork", "The invoice is missing from the parcel.", set(), []),
-    ("de-beide-kartons", "Beide Kartons sind angekommen und wir haben alles ausgepackt.", {(BOXES, 0), (EMPTIED, 0)}, []),
-    ("de-ae-ue", "Beide Kartons sind angekommen, alles ausgepackt, es fehlen zwoelf Stueck.", {(BOXES, 0), (EMPTIED, 0)},
+    ("de-beide-kartons", "Beide Kartons sind angekommen und wir haben alles ausgepackt.", {(BOXES, 0), (EMPTIED, 0)},
+     []),
+    ("de-ae-ue", "Beide Kartons sind angekommen, alles ausgepackt, es fehlen zwoelf Stueck.",
+     {(BOXES, 0), (EMPTIED, 0)},
      [("", 12)]),
     ("de-zwoelf", "Es fehlen zwölf Stück LM2596S.", set(), [("LM2596S", 12)]),
     ("de-fehlmenge", "Fehlmenge: 20 Stück", set(), [("", 20)]),
@@ -171,6 +174,20 @@ STATEMENTS = [
      [("CH340G", 20)]),
     ("zh-not-one-short", "三件一件不差都到了我们手上。", {(BOXES, 0)}, []),
     ("zh-spaces-end-clauses", "三箱到了两箱 第三箱看不出在哪 到的两箱都掏空了", {(BOXES, 2), (EMPTIED, 0)}, []),
+    # batch 11's misses
+    ("en-only-ever-one-carton", "Your shipment only ever consisted of the one carton, and that carton is sitting on "
+                                "my desk right now.", {(BOXES, 1)}, []),
+    ("en-comes-up-light", "The NE555P count comes up light: 100 on your invoice, 60 on our bench, so we're 40 down.",
+     set(), [("NE555P", 40)]),
+    ("de-steht-hier", "Die Sendung kam laut Lieferschein in einem einzigen Karton, und genau dieser steht hier bei "
+                      "uns im Wareneingang.", {(BOXES, 1)}, []),
+    ("de-zwei-der-drei", "Zwei der drei Kartons sind da, beide haben wir komplett ausgeräumt.", {(EMPTIED, 0)}, []),
+    ("de-laut-lieferschein", "Es fehlen laut Lieferschein 20 Stück.", set(), [("", 20)]),
+    ("zh-not-one-left-behind", "三件货一件不落全到了，每件都被我们翻了个底朝天。", {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("zh-run-after-all-signed", "两箱货昨天都签收了两箱拆开后连里面的珍珠棉一起全部清空翻过了"
+                                "NE555P按400颗的单子只点到380颗差20颗", {(BOXES, 2), (EMPTIED, 0)}, [("NE555P", 20)]),
+    ("zh-dug-to-the-bottom", "箱子已经掏到见底。", {(EMPTIED, 1)}, []),
+    ("zh-of-three-two-came", "三箱到了两箱", set(), []),
 ]
 
 
@@ -219,6 +236,7 @@ PART_COUNTS = [
     ("de-article-one", "Wir haben die ATMEGA328P-PU für ein Projekt aus dem Lager geholt.", []),
     ("table-cells", "| 1N4007  |     1000 |     750 |", [("1N4007", 1000), ("1N4007", 750)]),
     ("zh-none-of-them", "1N4007 没收到，一颗都没看到。", [("1N4007", 0)]),
+    ("es-counted-participle", "ATMEGA328P-PU: pedidos 20, contados 17", [("ATMEGA328P-PU", 20), ("ATMEGA328P-PU", 17)]),
 ]
 
 
@@ -287,6 +305,10 @@ KINDS = [
     ("zh-not-like-the-original", "晶片尺寸跟原廠不符。", QUALITY, False),
     ("yue-wrong-order-unopened", "同事落錯單，貨冇拆過，原裝未開封，想退返。", RETURN, False),
     ("zh-quantity-mismatch", "ESP32 实到数量不符。", MISSING, False),
+    ("zh-count-mismatch", "LM2596S 点数不符", MISSING, False),
+    ("zh-not-parts-the-whole-order", "货我们这边缺了——不是少几个零件，是整单都没有。", NON_RECEIPT, True),
+    ("es-enclitic-return", "Lo que queremos es regresarles los 500 LM2596S.", RETURN, False),
+    ("es-enclitic-return-accent", "Queremos devolvérselos.", RETURN, False),
 ]
 
 

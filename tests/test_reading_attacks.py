@@ -141,6 +141,32 @@ def test_a_forwarded_mail_of_ours_is_not_the_customers(text):
     assert "emptied" not in strip_quoted(text, OURS)
 
 
+# Outlook writes "Original Message" above a forward and a quoted reply alike: (id, subject, text, kept)
+_REPORT = "Goods-in has not had anything for SO-510001 yet."
+ORIGINAL_MESSAGE = [
+    ("forward-by-subject", "Fw: KST delivery?", "Hello,\n\n-----Original Message-----\nFrom: Tom Hargreaves\n"
+                           "Sent: today 09:12\nSubject: KST delivery?\n\n" + _REPORT, True),
+    ("forward-said-above", "Recepción SO-510009", "Os reenvío el parte.\n\n-----Mensaje original-----\n"
+                           "De: Almacén <almacen@example.es>\nEnviado el: martes, 10:12\nPara: Inés\n"
+                           "Asunto: Recepción\n\n" + _REPORT, True),
+    ("reply-quotes-an-older-mail", "Faltan AMS1117", "Han llegado las dos cajas.\n\n-----Mensaje original-----\n"
+                                   "De: Compras\nEnviado el: lunes\nAsunto: Pedido\n\n" + _REPORT, False),
+    ("ours-by-address", "Fw: order", "see below\n\n-----Original Message-----\nFrom: KST <support@example.com>\n"
+                        "Sent: Monday\n\n" + _REPORT, False),
+    ("ours-by-claim-tag", "Fw: order", "see below\n\n-----Original Message-----\nFrom: KST Returns Desk\n"
+                          "Subject: Re: SO-510001 [CLM-00042]\n\n" + _REPORT, False),
+    ("no-sender-named", "Fw: order", "see below\n\n-----Original Message-----\nSent: Monday\n\n" + _REPORT, False),
+]
+
+
+@pytest.mark.parametrize(("subject", "text", "kept"), [r[1:] for r in ORIGINAL_MESSAGE],
+                         ids=[r[0] for r in ORIGINAL_MESSAGE])
+def test_an_original_message_is_evidence_only_when_passed_on_from_someone_else(subject, text, kept):
+    stripped = strip_quoted(text, OURS, subject)
+    assert (_REPORT in stripped) is kept
+    assert "Enviado el" not in stripped and "From:" not in stripped  # never the header block
+
+
 # --- the opened-parts rule ----------------------------------------------------------------------------
 
 SENSITIVE = OrderLine("STM32F103C8T6", 10, sensitive=True)
