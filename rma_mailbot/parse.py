@@ -151,6 +151,10 @@ _FORWARDED = re.compile(
 _ORIGINAL = re.compile(
     r"^[ \t>]*-{2,}\s*(?:original\s+message|urspr(?:ü|ue)ngliche\s+nachricht|message\s+d'origine"
     r"|mensaje\s+original|原始邮件|原始郵件)\s*-{2,}[ \t]*$", re.IGNORECASE | re.MULTILINE)
+# A quoted mail that begins with its header block ("> From: Pablo Ortega"): a reply's quote, or a colleague's note
+# passed on below the customer's words, told apart as under "Original Message".
+_QUOTED_MAIL = re.compile(r"^(?=>[ \t>]*[*_]*(?:from|von|de|发件人|發件人|寄件者)[*_]*\s*[:：])",
+                          re.IGNORECASE | re.MULTILINE)
 _SENDER_LINE = re.compile(r"^[ \t>]*[*_]*(?:from|von|de|发件人|發件人|寄件者)[*_]*\s*[:：]\s*\S", re.IGNORECASE)
 _SUBJECT_LINE = re.compile(r"^[ \t>]*[*_]*(?:subject|betreff|objet|sujet|asunto|主题|主題)[*_]*\s*[:：]", re.IGNORECASE)
 _CLAIM_TAG = re.compile(r"\[[A-Za-z]{1,12}-\d{1,12}\]")  # the "[CLM-00042]" our reply subjects carry
@@ -167,7 +171,8 @@ def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset(), subject
     """The customer's own words: quoted history and signatures removed. A mail the customer forwards is
     their evidence ("see my colleague's report below") and is kept, without its header block; a forwarded
     mail of ours is not, nor an older mail quoted below a reply."""
-    markers = [m for m in (_FORWARDED.search(text), _ORIGINAL.search(text)) if m is not None]
+    markers = [m for m in (_FORWARDED.search(text), _ORIGINAL.search(text), _QUOTED_MAIL.search(text))
+               if m is not None]
     if not markers:
         return _own_words(text)
     marker = min(markers, key=lambda m: m.start())
@@ -178,7 +183,7 @@ def strip_quoted(text: str, own_addresses: frozenset[str] = frozenset(), subject
                      or header and header[-1].strip() and lines[0][:1] in " \t" and lines[0].strip()):  # folded
         header.append(lines.pop(0))
     if any(address in line.lower() for line in header for address in own_addresses) or \
-            marker.re is _ORIGINAL and not (_someone_elses(header) and _passed_on(subject, head)):
+            marker.re is not _FORWARDED and not (_someone_elses(header) and _passed_on(subject, head)):
         return _own_words(head)
     body = "\n".join(line.lstrip(">").removeprefix(" ") if line.startswith(">") else line for line in lines)
     return "\n\n".join(p for p in (_own_words(head), strip_quoted(body, own_addresses, subject)) if p)

@@ -56,6 +56,9 @@ _NONE_SHORT = re.compile("一[个個颗顆只隻件箱粒片样樣]不[差少缺
 _EVERY_ONE = re.compile("每一(?=[个個件箱只隻颗顆])")  # "每一箱" is every box, not "每" and one box
 _CJK_SPACE = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # "三箱到了两箱 第三箱没到": a space ends a clause
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
+# "2,6 V", "0,5 mm": a measurement with a decimal comma, no list of two numbers (but "cartons 1,2" is)
+_DECIMAL_COMMA = re.compile(r"(?<![\d,.])(\d{1,4}),(\d{1,3})(?=\s?(?:[vawm]|mv|ma|mw|mm|cm|kg|ohm|hz|khz|mhz|ghz|%|°|Ω)"
+                            r"(?![a-z]))", re.IGNORECASE)
 # "1,000", "1.000", "1'000", "1 000" (no-break spaces) are a thousand; "1,5" and "12.03.2025" are not
 _THOUSANDS = re.compile("(?<![\\d.,'’])(\\d{1,3})((?:[,.'’\u00a0\u202f]\\d{3})+)(?!\\d|[.,'’]\\d)")
 # A package ("SOT-223", "TO-220", "LQFP48") is how a part is built, not a part number of the order
@@ -225,6 +228,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
     """The sentence's clauses, each a list of words with their concepts (numbers read in ``languages``)."""
     vocab = vocabulary()
     sentence = _THOUSANDS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), sentence)
+    sentence = _DECIMAL_COMMA.sub(r"\1.\2", sentence)
     sentence = _CJK_SPACE.sub("，", sentence)
     tokens = TOKEN.findall(_NOT.sub(" not", fold(_NUMBER_SIGN.sub("nr ", with_digits(sentence, languages)))))
     found: list[Clause] = [Clause()]
@@ -243,6 +247,9 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             resumed = outer.pop()
             if all(w.number is not None for w in inside.words):  # "quinze (15)" says its number again
                 found.pop()
+            elif all(w.number is not None or w.text in _OF_WORDS for w in inside.words):
+                found.pop()  # "not a single AMS1117 (0 of 200)": the count of the clause it stands in
+                resumed.words.extend(inside.words)
             found.append(resumed)
             i += 1
             continue
@@ -473,7 +480,9 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         for said_before, clause in zip([Clause(), *said], said, strict=False):
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
                     _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))) and not (
-                    clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()):
+                    clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()) and not (
+                    clause.has(C.DEFECT) and (_part_in(clause) or clause.has(C.UNIT))):
+                # (but "components not conforming to the datasheet" are the goods)
                 if clause.has(C.NOTICE) or clause.has(C.SHORT, C.ABSENT) and not clause.has(C.UNIT):
                     reading.notices.add(sentence)  # "3 missing docs" is no claim either; "20 pcs missing" is
                 elif clause.has(C.BOX) and not clause.negated:
@@ -638,8 +647,9 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
 
 def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before: Clause) -> None:
     # searched: the packing, or all boxes ("we've gone through the pair of them", of the cartons just named)
+    # or searched through ("this one has been gone through entirely"), not the parts ("checked every part")
     emptied = clause.has(C.EMPTY) or clause.has(C.SEARCH) and (clause.has(C.PACKING) or clause.has(C.ALL) and (
-        clause.has(C.BOX) or said_before.has(C.BOX)))
+        clause.has(C.BOX) or said_before.has(C.BOX)) or clause.has(C.FULLY) and not clause.has(C.UNIT, C.BAG))
     if _not_yet_emptied(clause, said_before):
         reading.deny_emptying(sentence)
         return
@@ -683,7 +693,7 @@ def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
     found = []
     words = clause.words
     for i, n in clause.numbers():
-        if n > 99_999 or words[i].text[0] == "0" or 1900 <= n <= 2100:
+        if n > 99_999 or words[i].text[0] == "0" and n or 1900 <= n <= 2100:
             continue  # an order or a phone number written bare, "0805", a year: not a count of parts
         after = words[i + 1] if i + 1 < len(words) else None
         later = words[i + 2] if i + 2 < len(words) and after is not None and after.text in _OF_WORDS else None

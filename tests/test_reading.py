@@ -188,6 +188,17 @@ STATEMENTS = [
                                 "NE555P按400颗的单子只点到380颗差20颗", {(BOXES, 2), (EMPTIED, 0)}, [("NE555P", 20)]),
     ("zh-dug-to-the-bottom", "箱子已经掏到见底。", {(EMPTIED, 1)}, []),
     ("zh-of-three-two-came", "三箱到了两箱", set(), []),
+    # batch 12's misses
+    ("en-gone-through-entirely", "This one has been gone through entirely, down to the last piece of kraft paper.",
+     {(EMPTIED, 0)}, []),
+    ("en-checked-every-part", "We checked every part thoroughly.", set(), []),
+    ("en-none-of-them-in-brackets", "Inside it we found the 50 STM32F103C8T6 in their sealed bag, but not a single "
+                                    "AMS1117-3.3 (0 of 200).", set(), [("AMS1117-3.3", 200)]),
+    ("fr-decimal-commas-measure", "Les régulateurs AMS1117-3.3 délivrent entre 2,6 V et 2,8 V au lieu de 3,3 V.", set(),
+     []),
+    ("zh-the-order-says-two-boxes", "只来了一个箱子，订单上写的是两箱。", set(), []),
+    ("zh-one-of-two-part-numbers", "两个料号里面有一个数量明显对不上", set(), []),
+    ("yue-unpacked-the-three-received", "收到嗰三件已經全部拆清", {(BOXES, 3), (EMPTIED, 0)}, []),
 ]
 
 
@@ -268,6 +279,7 @@ NO_KIND = [
     ("zh-our-camera-broken", "部相機啱啱壞咗，相片遲啲先補畀你哋。"),
     ("de-send-back-the-form", "Bitte füllen Sie das Formular aus und senden Sie es an uns zurück."),
     ("en-where-to-ship", "Please let me know where to ship them."),
+    ("en-the-project-is-dead", "Before I heard the project was dead."),
     ("fr-arrived-without-trouble", "Rien n'est cassé et le carton est arrivé sans souci."),
     ("en-order-confirmation-not-found", "Sorry, I can't find the order confirmation right now."),
     ("en-the-change-did-not-reach", "The change did not reach purchasing in time."),
@@ -309,6 +321,10 @@ KINDS = [
     ("zh-not-parts-the-whole-order", "货我们这边缺了——不是少几个零件，是整单都没有。", NON_RECEIPT, True),
     ("es-enclitic-return", "Lo que queremos es regresarles los 500 LM2596S.", RETURN, False),
     ("es-enclitic-return-accent", "Queremos devolvérselos.", RETURN, False),
+    ("fr-not-as-the-datasheet", "Le rapport conclut à des composants non conformes à la fiche technique.", QUALITY,
+     False),
+    ("es-sanded-remarking", "El logo se borra y debajo se ve otro marcado lijado.", QUALITY, False),
+    ("fr-quality-claim", "Réclamation qualité - AMS1117-3.3", QUALITY, False),
 ]
 
 

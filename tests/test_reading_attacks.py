@@ -155,6 +155,11 @@ ORIGINAL_MESSAGE = [
                         "Sent: Monday\n\n" + _REPORT, False),
     ("ours-by-claim-tag", "Fw: order", "see below\n\n-----Original Message-----\nFrom: KST Returns Desk\n"
                           "Subject: Re: SO-510001 [CLM-00042]\n\n" + _REPORT, False),
+    ("quoted-note-passed-on", "Return request (see below)", "See the note from our engineer below.\n\n"
+                              "> From: Pablo Ortega\n> Sent: Tuesday\n> Subject: RE: MPU-6050\n>\n> " + _REPORT, True),
+    ("quoted-reply", "Re: MPU-6050", "Thanks.\n\n> From: Pablo Ortega\n> Sent: Tuesday\n>\n> " + _REPORT, False),
+    ("quoted-ours-passed-on", "see below", "See below.\n\n> From: KST <support@example.com>\n> Sent: Tuesday\n>\n> "
+                              + _REPORT, False),
     ("no-sender-named", "Fw: order", "see below\n\n-----Original Message-----\nSent: Monday\n\n" + _REPORT, False),
 ]
 
