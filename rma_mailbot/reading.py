@@ -324,10 +324,17 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
         _restrictive_ne(clause)
         clause.words = [replace(w, concepts=w.concepts | {C.SHORT}) if w.text == "down" and i and
                         clause.words[i - 1].number is not None else w for i, w in enumerate(clause.words)]  # "40 down"
+        if any(q in "".join(w.text for w in clause.words) for q in _QUANTITY_WORDS):
+            # "實點數量與帳上不符": the count does not match the books, a shortage, not parts out of specification
+            clause.words = [replace(w, concepts=frozenset({C.SHORT})) if w.text in ("不符", "不符合") else w
+                            for w in clause.words]
         if len(clause.words) >= 2 and clause.words[-2].text in ("没", "沒") and clause.words[-1].text == "有":
             clause.words[-2:] = [Word("没有", frozenset({C.ABSENT}))]  # "整单都没有": there is none of it
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
     return kept
+
+
+_QUANTITY_WORDS = ("数量", "數量", "数目", "數目", "点数", "點數", "件数", "件數")
 
 
 def _joins_numbers(tokens: list[str], i: int) -> bool:
@@ -338,6 +345,9 @@ def _restrictive_ne(clause: Clause) -> None:
     """French "nous n'en avons que 25" is "only 25": a "ne" closed by "que", no "pas" between, negates nothing."""
     words = clause.words
     for i, w in enumerate(words):
+        if w.text in ("n", "ne") and C.NEG in w.concepts and _expletive_ne(words, i):
+            words[i] = replace(w, concepts=frozenset())  # "avant que la décision ne tombe": before it fell
+            continue
         if w.text in ("n", "ne") and C.NEG in w.concepts:
             for later in words[i + 1:i + 6]:
                 if C.NEG in later.concepts:
@@ -345,6 +355,16 @@ def _restrictive_ne(clause: Clause) -> None:
                 if later.text in ("que", "qu"):
                     words[i] = replace(w, concepts=frozenset({C.PARTIAL}))
                     break
+
+
+def _expletive_ne(words: list[Word], i: int) -> bool:
+    """The "ne" after "avant que", "à moins que", "de peur que" with no "pas" after it negates nothing."""
+    after_que = any(words[j].text == "que" and words[j - 1].text in _EXPLETIVE_BEFORE_QUE
+                    for j in range(max(i - 6, 1), i))
+    return after_que and not any(C.NEG in later.concepts for later in words[i + 1:i + 6])
+
+
+_EXPLETIVE_BEFORE_QUE = frozenset({"avant", "moins", "peur", "crainte"})
 
 
 def _phrase_at(tokens: list[str], i: int) -> tuple[int, frozenset[Concept]] | None:
@@ -632,7 +652,7 @@ def _boxes_received(clause: Clause, sentence: str, reading: Reading) -> None:
             reading.partly.add((Evidence.ALL_BOXES_RECEIVED, sentence))
         return
     # In "the three boxes that came were all emptied" the "all" is about the emptying.
-    emptying = clause.has(C.EMPTY, C.SEARCH)
+    emptying = clause.has(C.EMPTY, C.SEARCH, C.OPEN)  # "收到的這三箱我們都已經整箱拆開": all of them opened
     count = _box_count(clause, all_counts=not emptying)
     key_value = any(w.fraction for w in clause.words) or ":" in sentence
     if count is None and clause.has(C.RECEIVE):
@@ -918,7 +938,7 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     elif has(C.DEFECT, C.WORK) and has(C.DEVICE) and sentence not in reading.defects:
         reading.notices.add(sentence)  # of our camera, not of the goods: no phrase may read a claim in it
     if defect or clause.negated and (
-            has(C.WORK) and not has(C.RECEIVE, C.NOISE, C.DEVICE)
+            has(C.WORK) and not has(C.RECEIVE, C.NOISE, C.DEVICE, C.PAPERS)  # not "die Rechnung geht nicht auf"
             or 0 <= clause.index(C.NEG) < clause.index(C.ORIGINAL)):
         # "not original" is a quality claim; "original packaging, never opened" is not
         reading.kinds.append((ClaimKind.QUALITY, sentence))

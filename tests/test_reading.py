@@ -199,6 +199,8 @@ STATEMENTS = [
     ("zh-the-order-says-two-boxes", "只来了一个箱子，订单上写的是两箱。", set(), []),
     ("zh-one-of-two-part-numbers", "两个料号里面有一个数量明显对不上", set(), []),
     ("yue-unpacked-the-three-received", "收到嗰三件已經全部拆清", {(BOXES, 3), (EMPTIED, 0)}, []),
+    # batch 13's misses
+    ("zh-the-three-received-opened", "收到的這三箱我們都已經整箱拆開", {(BOXES, 3)}, []),
 ]
 
 
@@ -325,6 +327,8 @@ KINDS = [
      False),
     ("es-sanded-remarking", "El logo se borra y debajo se ve otro marcado lijado.", QUALITY, False),
     ("fr-quality-claim", "Réclamation qualité - AMS1117-3.3", QUALITY, False),
+    ("de-rechnung-geht-nicht-auf", "Die Rechnung geht also um 50 Stück LM2596S nicht auf.", None, False),
+    ("zh-count-not-as-the-books", "實點數量與帳上不符", MISSING, False),
 ]
 
 
@@ -347,6 +351,9 @@ OPENED = [
     ("de-typed-oe-any-bag", "Die Beutel wurden bei uns im Wareneingang schon geoeffnet.", True),
     ("zh-both-bags", "我们把两种料的包装袋都拆开看了。", True),
     ("en-bags-not-opened", "The bags were never opened.", False),
+    ("fr-expletive-ne", "L'un des sachets anti-humidité a été ouvert avant que la décision ne tombe.", True),
+    ("fr-ne-pas-after-avant-que", "Le sachet anti-humidité n'a pas été ouvert avant que nous ne le sachions pas.",
+     False),
 ]
 
 
