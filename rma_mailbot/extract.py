@@ -130,6 +130,9 @@ def _kind(by_phrase: tuple[ClaimKind, str], concepts: reading.Reading) -> tuple[
         return ClaimKind.MISSING_ITEMS, next(s for k, s in concepts.kinds if k is ClaimKind.MISSING_ITEMS)
     if kind is ClaimKind.RETURN and (defect := next((s for s in concepts.defects if s not in concepts.notices), "")):
         return ClaimKind.QUALITY, defect  # a return because the parts are defective is a quality claim
+    if kind is ClaimKind.QUALITY and sentence in concepts.denied_defects and ClaimKind.QUALITY not in read_kinds \
+            and (returned := next((s for k, s in concepts.kinds if k is ClaimKind.RETURN), "")):
+        return ClaimKind.RETURN, returned  # "Kaputt ist an den Teilen nichts ..., möchte sie zurückschicken"
     if kind is not ClaimKind.UNKNOWN:
         return kind, sentence
     for preferred in (ClaimKind.QUALITY, ClaimKind.MISSING_ITEMS, ClaimKind.NON_RECEIPT, ClaimKind.RETURN):

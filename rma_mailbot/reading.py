@@ -53,6 +53,8 @@ _CHINESE_NUMBER = re.compile("(?<![零〇一二两兩三四五六七八九十廿
 # "一件件", "一件一件", "一个个" (one by one) are no count: written 逐件, each one
 _NOT_ONE = re.compile("一[个個颗顆只隻件粒片]?[都也](?:没|沒|冇)有?")  # "一个都没有": not one, none of them
 _NONE_SHORT = re.compile("一[个個颗顆只隻件箱粒片样樣]不[差少缺落漏]")  # "一件不差": not one short, all of them
+# "那一袋": that bag, no count
+_THAT_ONE = re.compile("([那这這])一(?=[个個只隻颗顆粒片盘盤件箱卷包套台块塊袋支条條盒])")
 _EVERY_ONE = re.compile("每一(?=[个個件箱只隻颗顆])")  # "每一箱" is every box, not "每" and one box
 _CJK_SPACE = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # "三箱到了两箱 第三箱没到": a space ends a clause
 _ONE_BY_ONE = re.compile("一([个個只隻颗顆粒片盘盤件箱袋盒])一?\\1")  # not 包: "一包包裹" is one parcel
@@ -106,7 +108,7 @@ def _words_as_digits(text: str, language: str) -> str:
 
 
 def _chinese_digits(text: str) -> str:
-    text = _NOT_ONE.sub("全无", _ONE_BY_ONE.sub("逐\\1", text))
+    text = _THAT_ONE.sub("\\1", _NOT_ONE.sub("全无", _ONE_BY_ONE.sub("逐\\1", text)))
     text = _EVERY_ONE.sub("每", _NONE_SHORT.sub("全都", text))
     if _CHINESE_NUMBER.search(text):
         # "SO-510008两箱": the number keeps apart from the order number it is written against
@@ -290,8 +292,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             i += 1
             continue
         if not token[0].isascii():
-            _read_chinese(token, found, vocab, i + 1 < len(tokens) and tokens[i + 1][0].isalpha() and
-                          tokens[i + 1][0].isascii())
+            _read_chinese(token, found, vocab, i + 1 < len(tokens) and tokens[i + 1].isascii() and (
+                tokens[i + 1][0].isalpha() or not tokens[i + 1].isdigit() and tokens[i + 1][0].isdigit()))  # "1N4007"
             i += 1
             continue
         if phrase := _phrase_at(tokens, i):
@@ -424,6 +426,8 @@ def _read_chinese(run: str, found: list[Clause], vocab, before_letters: bool) ->
             i += 1
         if run[i - 1] == "了" and _fact_ends(found[-1], run[i:], i == len(run) and before_letters):
             found.append(Clause())
+        elif i == len(run) and before_letters and found[-1].words[-1].concepts & {C.SEARCH, C.EMPTY}:
+            found.append(Clause())  # "纸团全部翻了一遍1N4007只有800个": the search done, the count begins
 
 
 def _fact_ends(clause: Clause, rest: str, before_letters: bool) -> bool:
@@ -449,6 +453,7 @@ class Reading:
     kinds: list[tuple[ClaimKind, str]] = field(default_factory=list)  # in the order the customer wrote them
     whole_parcel_missing: str = ""  # a sentence saying the whole shipment never came
     defects: list[str] = field(default_factory=list)  # sentences naming a defect ("burn out", "fake", "烫得")
+    denied_defects: set[str] = field(default_factory=set)  # sentences denying one ("nothing is broken")
     notices: set[str] = field(default_factory=set)  # about paperwork, mail or terms: no claim kind in them
     # Sentences that say a fact of some boxes only, or deny it: no phrase pattern may confirm it from them.
     partly: set[tuple[Evidence, str]] = field(default_factory=set)
@@ -677,8 +682,8 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before:
         reading.partly.add((Evidence.BOXES_EMPTIED, sentence))  # "we only unpacked one", "box 3 not yet"
     if clause.negated or clause.has(C.PARTIAL):
         return
-    if not emptied or clause.has(C.BAG) and not clause.has(C.BOX):
-        return
+    if not emptied or clause.has(C.BAG) and not clause.has(C.BOX) or any(w.text in _MEASURES for w in clause.words):
+        return  # nor "au lieu de sortir 5 V": what a regulator puts out
     if reading.emptying_denied and not clause.has(C.ALL, C.FULLY, C.EACH):
         return  # after "the third one we haven't opened yet", "in what we unpacked" empties no more of them
     count = _labelled_boxes(clause) or _some_of(clause)
@@ -703,8 +708,10 @@ def _not_yet_emptied(clause: Clause, said_before: Clause) -> bool:
     box_named = clause.has(C.BOX, C.PARTIAL) or not said_before.has(C.BAG, C.SENSITIVE) and (
         said_before.has(C.BOX, C.PARTIAL) or any(w.fraction for w in said_before.words))
     act = max(clause.index(C.EMPTY), clause.index(C.OPEN) if box_named else -1)
-    return 0 <= neg < act and not clause.has(C.FIND, C.RECEIVE, C.SHORT, C.ABSENT, C.UNIT, C.BAG, C.SENSITIVE) \
-        and not clause.numbers()
+    # "todavía no terminamos de sacar todo lo que venía en la caja": what came, said after the emptying
+    received_before = 0 <= clause.index(C.RECEIVE) < act
+    return 0 <= neg < act and not clause.has(C.FIND, C.SHORT, C.ABSENT, C.UNIT, C.BAG, C.SENSITIVE) \
+        and not received_before and not clause.numbers()
 
 
 def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
@@ -718,9 +725,9 @@ def _quantity_numbers(clause: Clause) -> list[tuple[int, int]]:
         after = words[i + 1] if i + 1 < len(words) else None
         later = words[i + 2] if i + 2 < len(words) and after is not None and after.text in _OF_WORDS else None
         before = words[i - 1] if i > 0 else None
-        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS
+        if after is not None and (C.BOX in after.concepts or after.text in _TIME_WORDS | _MEASURES
                                   or later is not None and later.text in _TIME_WORDS):
-            continue  # "2 boxes", "24 November", "24 de noviembre", "45 euros"
+            continue  # "2 boxes", "24 November", "24 de noviembre", "45 euros", "5 V"
         if before is not None and (C.BOX in before.concepts or before.text in _LABEL_WORDS):
             continue  # "box 2", "line 2", "Position 4", "USD 45"
         if any(w.number is not None and len(w.text) + len(words[i].text) >= 6 for w in (before, after) if w):
@@ -750,6 +757,11 @@ _TIME_WORDS = frozenset({
     "diciembre", "月", "日", "号", "號", "元", "块",
     "eur", "euro", "euros", "usd", "dollar", "dollars", "cent", "cents", "gbp", "chf", "rmb", "cny", "yuan", "franken",
 })
+
+
+# Units of a measurement: "instead of 5 V they put out 12 V" counts no parts
+_MEASURES = frozenset({"v", "mv", "kv", "vdc", "vac", "ma", "w", "mw", "kw", "mm", "cm", "kg", "mg", "hz", "khz", "mhz",
+                       "ghz", "ohm", "kohm", "db", "ms", "nm"})
 
 
 def is_time_word(word: str) -> bool:
@@ -935,6 +947,8 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
     defect = has(C.DEFECT) and not clause.negated and not has(C.DEVICE)  # not "our camera is broken"
     if defect:
         reading.defects.append(sentence)
+    elif has(C.DEFECT) and clause.negated and sentence not in reading.defects:
+        reading.denied_defects.add(sentence)  # "Kaputt ist an den Teilen nichts": no defect
     elif has(C.DEFECT, C.WORK) and has(C.DEVICE) and sentence not in reading.defects:
         reading.notices.add(sentence)  # of our camera, not of the goods: no phrase may read a claim in it
     if defect or clause.negated and (

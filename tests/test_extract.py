@@ -42,6 +42,8 @@ def facts(text: str, subject: str = "", parts: tuple[Part, ...] = ()):
 
 
 KINDS = [
+    ("return_nothing_broken", "Kaputt ist an den Teilen nichts, wir möchten die 30 IRF540N zurückschicken.",
+     ClaimKind.RETURN),
     ("quality_defective", "The LM2596S modules you sent are defective.", ClaimKind.QUALITY),
     ("quality_counterfeit", "We believe these chips are counterfeit.", ClaimKind.QUALITY),
     ("quality_fake", "These are fake parts, the marking rubs off.", ClaimKind.QUALITY),

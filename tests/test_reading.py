@@ -201,6 +201,13 @@ STATEMENTS = [
     ("yue-unpacked-the-three-received", "收到嗰三件已經全部拆清", {(BOXES, 3), (EMPTIED, 0)}, []),
     # batch 13's misses
     ("zh-the-three-received-opened", "收到的這三箱我們都已經整箱拆開", {(BOXES, 3)}, []),
+    # batch 14's misses
+    ("es-not-finished-taking-out", "Todavia no terminamos de sacar todo lo que venia en la caja.", set(), []),
+    ("en-brought-out-everything", "The one that came, we have brought out everything from it.", {(EMPTIED, 0)}, []),
+    ("zh-search-done-then-count", "我们当场拆开把里面的气泡袋、纸团全部翻了一遍1N4007只有800个，订的是1000个。",
+     {(EMPTIED, 0)}, [("1N4007", 200)]),
+    ("zh-that-bag-no-count", "LM358N 那一袋明显不够数", set(), []),
+    ("fr-volts-no-count", "Au lieu de sortir 5 V, ils montent à 12 V.", set(), []),
 ]
 
 
@@ -329,6 +336,9 @@ KINDS = [
     ("fr-quality-claim", "Réclamation qualité - AMS1117-3.3", QUALITY, False),
     ("de-rechnung-geht-nicht-auf", "Die Rechnung geht also um 50 Stück LM2596S nicht auf.", None, False),
     ("zh-count-not-as-the-books", "實點數量與帳上不符", MISSING, False),
+    ("de-nicht-so-gelaufen", "Bei der letzten Bestellung ist nicht alles so gelaufen, wie wir es uns vorgestellt "
+                             "haetten.", None, False),
+    ("fr-brulants", "Ils deviennent brûlants en deux minutes.", QUALITY, False),
 ]
 
 
