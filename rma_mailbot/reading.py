@@ -330,6 +330,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             # "實點數量與帳上不符": the count does not match the books, a shortage, not parts out of specification
             clause.words = [replace(w, concepts=frozenset({C.SHORT})) if w.text in ("不符", "不符合") else w
                             for w in clause.words]
+        clause.words = [replace(w, concepts=w.concepts - {C.WORK}) if C.NEED in w.concepts and i and
+                        clause.words[i - 1].text in _DATIVE else w for i, w in enumerate(clause.words)]
         if len(clause.words) >= 2 and clause.words[-2].text in ("没", "沒") and clause.words[-1].text == "有":
             clause.words[-2:] = [Word("没有", frozenset({C.ABSENT}))]  # "整单都没有": there is none of it
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
@@ -337,6 +339,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
 
 
 _QUANTITY_WORDS = ("数量", "數量", "数目", "數目", "点数", "點數", "件数", "件數")
+# "ya no me sirven": of no use to me (a return), where "no sirven" alone is "they do not work"
+_DATIVE = frozenset({"me", "te", "le", "nos", "les"})
 
 
 def _joins_numbers(tokens: list[str], i: int) -> bool:
@@ -536,11 +540,13 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                 _boxes_received(clause, sentence, reading)
                 _boxes_emptied(clause, sentence, reading, said_before)
             before = len(reading.missing_parts)
-            _shortage(clause, sentence, reading, sentence_part)
+            _shortage(_with_its_subject(said, clause), sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             elif not clause.negated and not clause.has(C.HYPOTHETICAL):
                 reading.counts.extend(_part_counts(clause, sentence, spoken_of or sentence_part))
+            elif _not_a_single(clause):
+                reading.counts.append(PartCount(_part_in(clause), 0, sentence))
             spoken_of = _part_in(clause) or spoken_of
             if not _returns_the_papers(clause, said_before):
                 _kind(clause, sentence, reading)
@@ -825,6 +831,38 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
         reading.missing_parts.append((part, nums[0][1], sentence))
 
 
+def _with_its_subject(said: list[Clause], clause: Clause) -> Clause:
+    """ "but the AMS1117-3.3, all 200 pieces, are not in it": a denial of what is inside, with the part and count
+    the clauses just before it name (clauses of nothing else), is of them."""
+    if not (clause.negated and clause.has(C.INSIDE, C.RECEIVE, C.FIND)) or _part_in(clause) or clause.numbers():
+        return clause
+    at = next(k for k, c in enumerate(said) if c is clause)
+    subject: list[Word] = []
+    for before in reversed(said[:at]):
+        if not all(w.part or w.number is not None or w.concepts <= _SUBJECT_WORDS for w in before.words):
+            break
+        subject[:0] = before.words
+    if not any(w.part for w in subject):
+        return clause
+    return Clause([*subject, *clause.words], clause.carried_neg, clause.after_conjunction,
+                  clause.concepts.union(*(w.concepts for w in subject)))
+
+
+_SUBJECT_WORDS = frozenset({C.ALL, C.UNIT})
+
+
+def _not_a_single(clause: Clause) -> bool:
+    """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547": none of the part came."""
+    words = clause.words
+    return bool(_part_in(clause)) and clause.has(C.NEG) and clause.concepts <= _NONE_OF_IT and any(
+        w.number == 1 and words[i + 1].text in _SINGLE for i, w in enumerate(words[:-1]))
+
+
+_NONE_OF_IT = frozenset({C.NEG, C.PARTIAL, C.RECEIVE, C.FIND, C.INSIDE, C.UNIT, C.BOX, C.PARCEL})
+_SINGLE = frozenset({"seul", "seule", "single", "einzig", "einziger", "einzige", "einziges", "einzigen", "solo",
+                     "sola"})
+
+
 def _on_the_papers(clause: Clause, index: int) -> bool:
     """ "100 on your invoice", "100 sur le bon": the count the papers give, not the shortage (but "20 Stück laut
     Lieferschein" is)."""
@@ -856,7 +894,7 @@ def _part_counts(clause: Clause, sentence: str, spoken_of: str) -> list[PartCoun
 
 
 _PIECES = frozenset({"pcs", "pc", "pieces", "piece", "units", "stueck", "stk", "st", "pzas", "piezas",
-                     "unidades", "uds", "个", "個", "只", "隻", "颗", "顆", "片", "pz"})
+                     "unidades", "uds", "个", "個", "只", "隻", "颗", "顆", "片", "粒", "pz"})
 
 
 # "there are 34", "hay 34", "es sind 34", "il y a 34", "有 34": what is there, counted

@@ -208,6 +208,11 @@ STATEMENTS = [
      {(EMPTIED, 0)}, [("1N4007", 200)]),
     ("zh-that-bag-no-count", "LM358N 那一袋明显不够数", set(), []),
     ("fr-volts-no-count", "Au lieu de sortir 5 V, ils montent à 12 V.", set(), []),
+    # batch 15's misses
+    ("en-all-of-a-part-not-in-it", "It contained the 50 STM32F103C8T6, but the AMS1117-3.3, all 200 pieces, are not "
+                                   "in it.", set(), [("AMS1117-3.3", 200)]),
+    ("zh-counted-by-the-list-is-no-emptying", "我們倉管依出貨單逐項清點，結果如下：", set(), []),
+    ("zh-moved-everything-out", "把里面东西全部搬出来清点", {(EMPTIED, 0)}, []),
 ]
 
 
@@ -257,6 +262,10 @@ PART_COUNTS = [
     ("table-cells", "| 1N4007  |     1000 |     750 |", [("1N4007", 1000), ("1N4007", 750)]),
     ("zh-none-of-them", "1N4007 没收到，一颗都没看到。", [("1N4007", 0)]),
     ("es-counted-participle", "ATMEGA328P-PU: pedidos 20, contados 17", [("ATMEGA328P-PU", 20), ("ATMEGA328P-PU", 17)]),
+    ("fr-not-a-single", "Mais pas un seul LM358N, alors que nous en avions commandé cent.", [("LM358N", 0),
+                                                                                             ("LM358N", 100)]),
+    ("en-not-a-single-works", "Not a single NE555P works.", []),
+    ("yue-grains", "ESP32-WROOM-32 得六十粒（訂咗一百粒）", [("ESP32-WROOM-32", 60), ("ESP32-WROOM-32", 100)]),
 ]
 
 
@@ -339,6 +348,9 @@ KINDS = [
     ("de-nicht-so-gelaufen", "Bei der letzten Bestellung ist nicht alles so gelaufen, wie wir es uns vorgestellt "
                              "haetten.", None, False),
     ("fr-brulants", "Ils deviennent brûlants en deux minutes.", QUALITY, False),
+    ("es-of-no-use-to-me", "Ya no me sirven los 30 IRF540N.", RETURN, False),
+    ("es-no-longer-work", "Ya no sirven los 30 IRF540N.", QUALITY, False),
+    ("de-take-them-back", "Können Sie die zurücknehmen?", RETURN, False),
 ]
 
 
