@@ -330,6 +330,9 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             # "實點數量與帳上不符": the count does not match the books, a shortage, not parts out of specification
             clause.words = [replace(w, concepts=frozenset({C.SHORT})) if w.text in ("不符", "不符合") else w
                             for w in clause.words]
+        # "两只箱子": after a number 只 is the measure word, not "only"
+        clause.words = [replace(w, concepts=frozenset({C.UNIT})) if w.text in ("只", "隻") and i and
+                        clause.words[i - 1].number is not None else w for i, w in enumerate(clause.words)]
         clause.words = [replace(w, concepts=w.concepts - {C.WORK}) if C.NEED in w.concepts and i and
                         clause.words[i - 1].text in _DATIVE else w for i, w in enumerate(clause.words)]
         if len(clause.words) >= 2 and clause.words[-2].text in ("没", "沒") and clause.words[-1].text == "有":

@@ -213,6 +213,9 @@ STATEMENTS = [
                                    "in it.", set(), [("AMS1117-3.3", 200)]),
     ("zh-counted-by-the-list-is-no-emptying", "我們倉管依出貨單逐項清點，結果如下：", set(), []),
     ("zh-moved-everything-out", "把里面东西全部搬出来清点", {(EMPTIED, 0)}, []),
+    # batch 16's misses
+    ("zh-measure-word-after-a-number", "两只箱子我都里里外外倒干净了", {(EMPTIED, 0)}, []),
+    ("zh-took-out-of-the-two", "我们把两箱里的东西全部取出来。", {(EMPTIED, 2)}, []),
 ]
 
 
@@ -373,6 +376,7 @@ OPENED = [
     ("de-typed-oe-any-bag", "Die Beutel wurden bei uns im Wareneingang schon geoeffnet.", True),
     ("zh-both-bags", "我们把两种料的包装袋都拆开看了。", True),
     ("en-bags-not-opened", "The bags were never opened.", False),
+    ("de-at-sackerl", "Ehrlich gsagt hab ich das Sackerl schon aufgerissen.", True),
     ("fr-expletive-ne", "L'un des sachets anti-humidité a été ouvert avant que la décision ne tombe.", True),
     ("fr-ne-pas-after-avant-que", "Le sachet anti-humidité n'a pas été ouvert avant que nous ne le sachions pas.",
      False),
