@@ -80,7 +80,7 @@ def extract(mail: ParsedMail, order_pattern: re.Pattern[str], labs: tuple[str, .
         elif part.photo is not None:
             photos.append(part.photo)
     facts = ClaimFacts(
-        order_number=order_number(f"{mail.subject}\n{mail.text}", order_pattern),
+        order_number=order_named(mail, order_pattern),
         kind=kind,
         kind_sentence=kind_sentence,
         kind_by_model=by_model,
@@ -175,6 +175,12 @@ def _quantities(said: list[str], concepts: reading.Reading) -> tuple[tuple[tuple
             by_phrase[part] = quantity
             first = first or sentence
     return tuple(by_phrase.items()), first
+
+
+def order_named(mail: ParsedMail, pattern: re.Pattern[str]) -> str:
+    """The order the mail names: in its subject or the customer's own words, else in a mail it quotes (a reply
+    to our shipping notice may name it only there). A quoted order identifies; it is no evidence."""
+    return order_number(f"{mail.subject}\n{mail.text}", pattern) or order_number(mail.full_text, pattern)
 
 
 def order_number(text: str, pattern: re.Pattern[str]) -> str:

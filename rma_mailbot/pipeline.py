@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from rma_mailbot import answers, identity, limits, mail_proof, overrides
 from rma_mailbot.decisions import decide_claim, evidence_for_staff, follow_up, respond
 from rma_mailbot.errors import ClaimNotFound, OrderBookError, ParseError, StoreError
-from rma_mailbot.extract import claim_kind, extract, order_number, sentences
+from rma_mailbot.extract import claim_kind, extract, order_named, sentences
 from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
@@ -376,7 +376,7 @@ def _claim_for_order(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: d
     """A new mail, answering nothing of ours: one order has one open claim. The customer's open (or closed)
     claim on the order of the same case takes the mail in; else a new claim, which the decision holds for staff
     while an earlier claim on the order is open or has an RMA number (review.SAME_ORDER)."""
-    number = order_number(f"{parsed.subject}\n{parsed.text}", rt.config.order_number_re)
+    number = order_named(parsed, rt.config.order_number_re)
     order = rt.orders.get(number) if number else None
     on_order = rt.store.claims_on_order(parsed.sender, order.order_id) if order is not None else []
     if on_order:

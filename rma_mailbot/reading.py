@@ -534,7 +534,8 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                         reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)  # "kam, nur ein Paket"
                 elif boxes_named is not None and (clause.has(C.RECEIVE) or boxes_named and clause.has(C.EMPTY)) \
                         and not clause.has(C.BOX, C.SHORT, C.ABSENT, C.PARTIAL) and not clause.negated \
-                        and not clause.numbers():  # not "laut Lieferschein 3 Kartons, davon sind 2 da"
+                        and (not clause.numbers() or clause.has(C.ALL) and {n for _, n in clause.numbers()} == {
+                            boxes_named}):  # not "laut Lieferschein 3 Kartons, davon sind 2 da"; "die alle 4 da sind"
                     # "it was a single carton and it arrived"; "就一个纸箱，已经被我们拆空了": what was emptied came.
                     # Not "both boxes which we have were unpacked": all those that came, maybe not all.
                     reading.state(Evidence.ALL_BOXES_RECEIVED, sentence, boxes_named)
@@ -855,10 +856,12 @@ _SUBJECT_WORDS = frozenset({C.ALL, C.UNIT})
 
 
 def _not_a_single(clause: Clause) -> bool:
-    """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547": none of the part came."""
+    """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547", "none of the 200 AMS1117-3.3": none of
+    the part came."""
     words = clause.words
     return bool(_part_in(clause)) and clause.has(C.NEG) and clause.concepts <= _NONE_OF_IT and any(
-        w.number == 1 and words[i + 1].text in _SINGLE for i, w in enumerate(words[:-1]))
+        w.number == 1 and words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE
+        for i, w in enumerate(words[:-1]))
 
 
 _NONE_OF_IT = frozenset({C.NEG, C.PARTIAL, C.RECEIVE, C.FIND, C.INSIDE, C.UNIT, C.BOX, C.PARCEL})

@@ -176,6 +176,17 @@ def test_order_number_from_subject():
     assert facts("Please help.", subject="Re: so-104233 [CLM-00001]").order_number == "SO104233"
 
 
+def test_order_number_only_in_a_quoted_mail_identifies_the_order():
+    # A reply to our shipping notice, quoted below and stripped from the customer's words, names no order itself.
+    quoting = dataclasses.replace(mail("Both boxes came, LM358N only 80 of 100."),
+                                  full_text="Both boxes came, LM358N only 80 of 100.\n> Your order SO-510013 has "
+                                            "shipped.")
+    assert extract.extract(quoting, ORDER_PATTERN).order_number == "SO510013"
+    own = dataclasses.replace(mail("About SO-510014: both boxes came."),
+                              full_text="About SO-510014: both boxes came.\n> Your order SO-510013 has shipped.")
+    assert extract.extract(own, ORDER_PATTERN).order_number == "SO510014"  # the customer's own words first
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("so104233", "SO104233"), ("SO-104233", "SO104233"), ("so 104233", "SO104233"), ("SO_104233", "SO104233")],

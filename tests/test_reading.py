@@ -216,6 +216,20 @@ STATEMENTS = [
     # batch 16's misses
     ("zh-measure-word-after-a-number", "两只箱子我都里里外外倒干净了", {(EMPTIED, 0)}, []),
     ("zh-took-out-of-the-two", "我们把两箱里的东西全部取出来。", {(EMPTIED, 2)}, []),
+    # batch 17's misses
+    ("de-all-4-in-a-relative-clause", "Die Lieferung bestand aus 4 Kartons, die auch alle 4 bei uns eingegangen sind.",
+     {(BOXES, 4)}, []),
+    ("de-3-of-the-4-came", "Die Lieferung bestand aus 4 Kartons, davon sind 3 bei uns eingegangen.", set(), []),
+    ("de-down-to-the-last-bubble-bag", "Ich habe jeden einzelnen bis auf den letzten Luftpolsterbeutel ausgeräumt.",
+     {(EMPTIED, 0)}, []),
+    ("de-searched-to-the-bottom", "Wir haben es bis auf den Boden durchsucht.", {(EMPTIED, 0)}, []),
+    ("en-took-every-carton-apart", "My storeman took every carton apart down to the last sheet of paper.",
+     {(EMPTIED, 0)}, []),
+    ("en-fell-apart", "The box fell apart.", set(), []),
+    ("es-han-entrado", "Del pedido han entrado las 3 cajas.", {(BOXES, 3)}, []),
+    ("zh-unpacked-clean", "送到的这 3 件已经被仓管一件一件拆干净了", {(BOXES, 3), (EMPTIED, 0)}, []),
+    ("zh-to-the-bottom-and-shaken", "每一箱都拆到底、连缓冲纸都抖过了。", {(EMPTIED, 0)}, []),
+    ("yue-poured-clean", "我哋逐箱倒清光", {(EMPTIED, 0)}, []),
 ]
 
 
@@ -269,6 +283,8 @@ PART_COUNTS = [
                                                                                              ("LM358N", 100)]),
     ("en-not-a-single-works", "Not a single NE555P works.", []),
     ("yue-grains", "ESP32-WROOM-32 得六十粒（訂咗一百粒）", [("ESP32-WROOM-32", 60), ("ESP32-WROOM-32", 100)]),
+    ("en-none-of-the-200", "In it were the 50 STM32F103C8T6, but none of the 200 AMS1117-3.3 regulators.",
+     [("AMS1117-3.3", 0)]),
 ]
 
 
