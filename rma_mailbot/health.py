@@ -41,6 +41,3 @@ class Outages:
             self.failed(what, error, now)
         else:
             self.recovered(what, now)
-
-    def failing(self, what: str) -> int:
-        return self._since.get(what, (None, 0))[1]

@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+class OutboxState(StrEnum):
+    """A reply's way out: queued -> sending -> sent, or failed."""
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class ClaimKind(StrEnum):
     NON_RECEIPT = "non_receipt"
     MISSING_ITEMS = "missing_items"

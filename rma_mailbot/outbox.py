@@ -4,7 +4,8 @@ A row goes queued -> sending -> sent. The sent mark is written to the sent journ
 sent_journal.py), which commits at once, and folded into the outbox table after. A row found in
 ``sending`` at start-up was cut off by a crash: where the transport can tell (a file, a draft, the
 Sent folder the provider files SMTP submissions in) whether it arrived, that answer is taken;
-otherwise it is sent again, the window DESIGN.md describes.
+otherwise it is sent again: a reply cut off between the end of its DATA and the commit of its sent mark may
+reach the customer twice (README, "No answer twice from a crash"; tests/test_kill.py measures how often).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import imapclient
 from rma_mailbot.config import Config, ImapConfig, OutboxMode, SmtpConfig, TLSMode
 from rma_mailbot.errors import DeliveryError, SourceError, UnsendableAddress
 from rma_mailbot.health import backoff
-from rma_mailbot.models import ClaimState
+from rma_mailbot.models import ClaimState, OutboxState
 from rma_mailbot.sources.imap import IMAP_ERRORS, tls_context
 from rma_mailbot.sources.imap import connect as imap_connect
-from rma_mailbot.store import OutboxState, Store, atomic_write
+from rma_mailbot.store import Store, atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""poll_once(): each new mail walks ingest -> parse -> extract -> decide -> reply -> outbox.
+"""poll_once(): each new mail walks parse -> store -> extract -> decide -> reply -> outbox.
 
 Everything one message causes commits in one transaction; the message is moved on the
 server only after that commit. A message that breaks any stage is quarantined with the
@@ -29,6 +29,7 @@ from rma_mailbot.models import (
     ClaimState,
     IncomingMail,
     MailClass,
+    OutboxState,
     ParsedMail,
     PollReport,
     ReplyKind,
@@ -39,7 +40,7 @@ from rma_mailbot.parse import strip_own_words
 from rma_mailbot.read_ahead import ReadAhead
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.sources import Source
-from rma_mailbot.store import OutboxState, Store, iso
+from rma_mailbot.store import Store, iso
 from rma_mailbot.waiting import run_timers
 
 __all__ = ["Progress", "Runtime", "ingest", "poll_once", "reprocess"]

@@ -30,6 +30,7 @@ from rma_mailbot.models import (
     Decision,
     Evidence,
     LabSource,
+    OutboxState,
     PartCount,
     Photo,
     Report,
@@ -146,13 +147,6 @@ def m008_reply_limits_per_mailbox(db: sqlite_utils.Database) -> None:
 # Every outbox column but the bytes of replies queued before m007 (read by reply_bytes()).
 REPLY_COLUMNS = ("id, claim_id, message_id, reply_kind, to_addr, subject, body_text, raw_path, state, attempts, "
                  "last_error, created_at, sent_at, owner, next_attempt_at")
-
-
-class OutboxState:
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 def iso(moment: dt.datetime) -> str:
@@ -317,10 +311,6 @@ class Store:
     def folder_state(self, mailbox: str) -> tuple[int, int] | None:
         row = self._one("select uidvalidity, last_uid from folders where mailbox = ?", [mailbox])
         return (row["uidvalidity"], row["last_uid"]) if row else None
-
-    def set_folder_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
-        self._insert("folders", {"mailbox": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid},
-                     conflict="replace")
 
     def advance_watermark(self, ref: SourceRef) -> None:
         """Raise the folder's last UID to this message's, or start it afresh under a new UIDVALIDITY:

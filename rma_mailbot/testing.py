@@ -1,6 +1,6 @@
 """Throwaway mail servers on loopback, for the tests and the benchmarks: Dovecot and an SMTP recorder.
 
-Dovecot runs unprivileged from a config written into a temp dir (see DESIGN.md); every mailbox
+Dovecot runs unprivileged from a config written into a temp dir, as the invoking user; every mailbox
 exists from the start, because Dovecot may not notice a passwd file that changed within a second.
 """
 

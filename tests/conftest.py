@@ -118,6 +118,17 @@ def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder",
     return path
 
 
+def run_cli(*args, exit_code: int = 0):
+    """The CLI run in-process, its exit code checked: a command that fails cannot let a test pass."""
+    from click.testing import CliRunner
+
+    from rma_mailbot.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == exit_code, f"exit {result.exit_code}: {result.output}{result.exception or ''}"
+    return result
+
+
 def wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

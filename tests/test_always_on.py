@@ -15,7 +15,7 @@ import imapclient
 import pytest
 from click.testing import CliRunner
 
-from conftest import DaemonProcess, free_port, wait_until, write_config
+from conftest import DaemonProcess, free_port, run_cli, wait_until, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
@@ -97,7 +97,7 @@ def test_smtp_outage_replies_wait_and_go_out_when_the_relay_returns(tmp_path, im
     config = write_config(tmp_path / "config.toml", source="imap", outbox="smtp", imap=imap_account, smtp_port=port)
     for i in range(3):
         imap.append("INBOX", return_mail(i))
-    down = CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    down = run_cli("--config", config, "poll")
     assert down.exit_code == 0 and "replies wait in the outbox" in down.output
     assert status(config)["outbox"] == {"queued": 3}
 
@@ -105,7 +105,7 @@ def test_smtp_outage_replies_wait_and_go_out_when_the_relay_returns(tmp_path, im
     relay = Controller(handler, hostname="127.0.0.1", port=port)
     relay.start()
     try:
-        up = CliRunner().invoke(cli, ["--config", str(config), "poll"])
+        up = run_cli("--config", config, "poll")
         assert "3 sent" in up.output
         assert sorted(to for _, [to], _ in handler.messages) == [f"buyer{i}@example.org" for i in range(3)]
         assert status(config)["outbox"] == {"sent": 3}
@@ -117,11 +117,11 @@ def test_permanent_refusal_is_shown_in_status(live):
     config, imap, handler = live
     handler.refuse["buyer7@example.org"] = "550 5.1.1 no such user"
     imap.append("INBOX", return_mail(7))
-    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    run_cli("--config", config, "poll")
     report = status(config)
     [failure] = report["failed_deliveries"]
     assert failure["to"] == "buyer7@example.org" and "550" in failure["error"]
-    text = CliRunner().invoke(cli, ["--config", str(config), "status"]).output
+    text = run_cli("--config", config, "status").output
     assert "failed deliveries:" in text and "buyer7@example.org: " in text
 
 
@@ -150,17 +150,17 @@ def test_message_expunged_by_another_client_mid_fetch(live):
     finally:
         source.close()
         rt.close()
-    assert len(json.loads(CliRunner().invoke(cli, ["--config", str(config), "claims", "--json"]).output)) == 4
+    assert len(json.loads(run_cli("--config", config, "claims", "--json").output)) == 4
 
 
 def test_processed_folder_deleted_is_made_again(live):
     config, imap, handler = live
     imap.append("INBOX", return_mail(1))
-    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    run_cli("--config", config, "poll")
     imap.select_folder("INBOX")
     imap.delete_folder("Processed")
     imap.append("INBOX", return_mail(2))
-    result = CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    result = run_cli("--config", config, "poll")
     assert result.exit_code == 0 and "1 new" in result.output
     imap.select_folder("INBOX")
     assert imap.search("ALL") == []
@@ -178,7 +178,7 @@ def test_real_uidvalidity_change_rescans_without_duplicates(tmp_path, imap_accou
     imap.create_folder("Support")
     for i in range(2):
         imap.append("Support", return_mail(i))
-    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    run_cli("--config", config, "poll")
     before = imap.select_folder("Support")[b"UIDVALIDITY"]
     imap.select_folder("INBOX")
     imap.delete_folder("Support")  # the folder is made anew: every UID means something else now
@@ -186,7 +186,7 @@ def test_real_uidvalidity_change_rescans_without_duplicates(tmp_path, imap_accou
     for i in range(4):  # the two old mails come back, and two new ones
         imap.append("Support", return_mail(i))
     assert imap.select_folder("Support")[b"UIDVALIDITY"] != before
-    result = CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    result = run_cli("--config", config, "poll")
     assert "2 new, 2 already stored" in result.output
     assert sorted(to for _, [to], _ in handler.messages) == [f"buyer{i}@example.org" for i in range(4)]
 
@@ -281,7 +281,7 @@ def test_temporary_refusal_is_retried_after_a_backoff(live):
     config, imap, handler = live
     handler.refuse["buyer3@example.org"] = "451 4.7.1 greylisted, try again later"
     imap.append("INBOX", return_mail(3))
-    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    run_cli("--config", config, "poll")
     database = config_module.load(config).bot.database
     store = Store(database, database.parent)
     try:
@@ -289,13 +289,13 @@ def test_temporary_refusal_is_retried_after_a_backoff(live):
         assert row["attempts"] == 1 and "451" in row["last_error"]
         due = dt.datetime.fromisoformat(row["next_attempt_at"])
         assert dt.timedelta(seconds=40) < due - dt.datetime.now(dt.UTC) < dt.timedelta(seconds=80)
-        CliRunner().invoke(cli, ["--config", str(config), "poll"])
+        run_cli("--config", config, "poll")
         assert store.replies_in_state("queued")[0]["attempts"] == 1  # not before its time
         del handler.refuse["buyer3@example.org"]
         with store.transaction():  # as if the minute had passed
             store.db.execute("update outbox set next_attempt_at = ?", ["2000-01-01T00:00:00+00:00"])
     finally:
         store.close()
-    CliRunner().invoke(cli, ["--config", str(config), "poll"])
+    run_cli("--config", config, "poll")
     assert replies_to(handler, "buyer3@example.org") == 1
     assert status(config)["outbox"] == {"sent": 1}

@@ -29,8 +29,9 @@ from conftest import RecordingHandler, free_port, wait_until, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
+from rma_mailbot.models import OutboxState
 from rma_mailbot.outbox import deliver_pending
-from rma_mailbot.store import OutboxState, Store, iso
+from rma_mailbot.store import Store, iso
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 

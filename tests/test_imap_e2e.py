@@ -252,7 +252,8 @@ def set_watermark(config, uidvalidity, last_uid):
     cfg = config_module.load(config)
     store = Store(cfg.bot.database, cfg.bot.data_dir)
     with store.transaction():
-        store.set_folder_state("INBOX", uidvalidity, last_uid)
+        store.db["folders"].insert({"mailbox": "INBOX", "uidvalidity": uidvalidity, "last_uid": last_uid},
+                                   replace=True)  # as a watermark left by an earlier run
     store.close()
 
 

@@ -146,6 +146,17 @@ def cut_off_by(sent: list[Relayed], kills: list[float]) -> list[int]:
     return culprits
 
 
+def stop(daemon: subprocess.Popen, sig: signal.Signals) -> int | None:
+    """The daemon's exit code after ``sig``; killed, and None, when it does not stop within 30 s."""
+    daemon.send_signal(sig)
+    try:
+        return daemon.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()
+        return None
+
+
 def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path, imap_account, imap, relay,
                                                                           capsys):
     relay, files_in_sent = relay
@@ -183,11 +194,14 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
         daemon = start()
         progress, what = rng.choice([(claims, "claims to be taken in"), (relay.accepted, "replies to go out")])
         goal = min(MAILS, progress() + rng.randint(1, step))
-        wait_until(lambda g=goal, p=progress, d=daemon: p() >= g or d.poll() is not None, 60, what)
-        assert daemon.poll() is None, log_path.read_text()[-3000:]  # it never stops on its own
+        try:
+            wait_until(lambda g=goal, p=progress, d=daemon: p() >= g or d.poll() is not None, 60, what)
+            assert daemon.poll() is None, log_path.read_text()[-3000:]  # it never stops on its own
+        except BaseException:
+            stop(daemon, signal.SIGKILL)  # a timed-out test leaves no daemon behind
+            raise
         kills.append(time.time())
-        daemon.send_signal(signal.SIGKILL)
-        daemon.wait()  # reaped, as systemd would: a zombie would still look alive
+        stop(daemon, signal.SIGKILL)  # reaped, as systemd would: a zombie would still look alive
 
     daemon = start()
     try:
@@ -196,9 +210,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
         wait_until(lambda: count(database, "select count(*) from outbox where state = 'sent'") == MAILS, 120,
                    "every reply to be sent")
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
+        code = stop(daemon, signal.SIGTERM)
         log.close()
+    assert code == 0, log_path.read_text()[-3000:]
 
     sent = relay.messages()
     resent = len(sent) - len({s.message_id for s in sent})

@@ -10,9 +10,9 @@ import pytest
 from conftest import Bot, write_config
 from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
+from rma_mailbot.models import OutboxState
 from rma_mailbot.outbox import FolderTransport
 from rma_mailbot.pipeline import Runtime
-from rma_mailbot.store import OutboxState
 
 TZ = dt.UTC
 

@@ -10,12 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import Bot, DaemonProcess, wait_until, write_config
+from conftest import Bot, DaemonProcess, run_cli, wait_until, write_config
 from mails import COMPLETE_MISSING_ITEMS, claim_mail, write_orders
 from rma_mailbot import config as config_module
-from rma_mailbot.cli import cli
 from rma_mailbot.pipeline import Runtime
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
@@ -61,8 +59,8 @@ def bot(tmp_path):
     rt.close()
 
 
-def invoke(config, *args):
-    return CliRunner().invoke(cli, ["--config", str(config.path), *args])
+def invoke(config, *args, exit_code: int = 0):
+    return run_cli("--config", config.path, *args, exit_code=exit_code)
 
 
 def state(bot, claim_id):
@@ -148,13 +146,12 @@ def test_good_entry_applies_once_bad_entry_is_reported(bot):
           'note = "x"\nby = "tom"\n'
     overrides_file(bot).write_text(bad + "\n" + good)
 
-    check = invoke(bot.config, "queue", "--check")
+    check = invoke(bot.config, "queue", "--check", exit_code=1)
     assert check.exit_code == 1
     assert f"{overrides_file(bot)}: entry 1 (id typo): claim: no claim CLM-99999" in check.output
     assert "1 entry ready to apply, 1 problem" in check.output
 
-    result = invoke(bot.config, "apply-overrides")
-    assert result.exit_code == 1  # a problem was reported
+    result = invoke(bot.config, "apply-overrides", exit_code=1)  # a problem was reported
     assert "applied CLM-00001-" in result.output and "no claim CLM-99999" in result.output
     claim = bot.rt.store.claim(claim["id"])
     assert (claim["state"], claim["resolution"], claim["decided_by"]) == ("approved", "refund", "staff")
@@ -164,10 +161,10 @@ def test_good_entry_applies_once_bad_entry_is_reported(bot):
     assert "a refund" in confirmation["body_text"] and "Known customer" not in confirmation["body_text"]
 
     # Applied once: again, reordered, or edited, nothing more happens.
-    again = invoke(bot.config, "apply-overrides")
+    again = invoke(bot.config, "apply-overrides", exit_code=1)  # the bad entry is still there
     assert "0 applied" in again.output
     overrides_file(bot).write_text(good.replace("Known customer, fine.", "Edited note") + "\n" + bad)
-    edited = invoke(bot.config, "apply-overrides")
+    edited = invoke(bot.config, "apply-overrides", exit_code=1)
     assert "0 applied" in edited.output and "later edits to it are ignored" in edited.output
     assert len(bot.rt.store.replies(claim["id"])) == 2
     assert bot.rt.store.db["overrides"].count == 1
@@ -255,10 +252,10 @@ def test_unclear_warehouse_answer_is_shown_to_staff(bot):
 
 def test_demo_claim_approved_by_the_running_daemon(tmp_path):
     workspace = tmp_path / "demo"
-    CliRunner().invoke(cli, ["demo", "--workspace", str(workspace)])
+    run_cli("demo", "--workspace", workspace)
     config = workspace / "config.toml"
     config.write_text(config.read_text().replace("poll_interval_seconds = 60", "poll_interval_seconds = 1"))
-    run = lambda *a: CliRunner().invoke(cli, ["--config", str(config), *a])  # noqa: E731
+    run = lambda *a: run_cli("--config", config, *a)  # noqa: E731
     queue = json.loads(run("queue", "--json").output)
     hana = next(r for r in queue if r["customer"] == "hana@example.jp")
     assert hana["report"] == "SGS (pdf_text)"
