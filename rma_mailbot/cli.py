@@ -247,6 +247,7 @@ def apply_overrides(ctx: click.Context) -> None:
     """Apply the new entries of the overrides file now, and deliver the replies they cause."""
     from rma_mailbot import overrides
     from rma_mailbot.outbox import deliver_pending
+    from rma_mailbot.refs import claim_ref
     from rma_mailbot.runtime import Runtime
 
     config = _config(ctx)
@@ -259,7 +260,7 @@ def apply_overrides(ctx: click.Context) -> None:
     finally:
         rt.close()
     for entry in report.applied:
-        click.echo(f"applied {entry.id}: {entry.action} {config.bot.claim_ref_prefix}-{entry.claim_id:05d} "
+        click.echo(f"applied {entry.id}: {entry.action} {claim_ref(config.bot.claim_ref_prefix, entry.claim_id)} "
                    f"by {entry.by}")
     for problem in report.problems:
         click.echo(f"not applied: {problem}", err=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rma_mailbot.config import Config
 from rma_mailbot.decisions import beside_another, owned_order_id, recent_claims
 from rma_mailbot.orders import OrderBook
+from rma_mailbot.refs import claim_ref
 from rma_mailbot.review import judge
 from rma_mailbot.store import Store, facts_from_dict
 
@@ -66,5 +67,5 @@ def replay(store: Store, rules_config: Config, prefix: str) -> ReplayReport:
         new = Outcome(decision.state.value, tuple(r.value for r in decision.reasons),
                       tuple(m.value for m in decision.missing))
         if new != old:
-            changes.append(Change(claim["id"], f"{prefix}-{claim['id']:05d}", on.isoformat(), old, new))
+            changes.append(Change(claim["id"], claim_ref(prefix, claim["id"]), on.isoformat(), old, new))
     return ReplayReport(decided, skipped, tuple(changes))

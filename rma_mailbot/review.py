@@ -8,6 +8,7 @@ import json
 from rma_mailbot.config import Config, RoutingRule
 from rma_mailbot.models import Check, ClaimFacts, ClaimKind, ClaimState, Decision, Order, Outcome, Reason, ReplyKind
 from rma_mailbot.policy import decide
+from rma_mailbot.refs import claim_ref
 from rma_mailbot.store import Store
 
 # A claim opened beside another claim on the same order, or on an order that has an RMA number: staff decide it.
@@ -88,7 +89,7 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
         created = dt.datetime.fromisoformat(claim["created_at"])
         reasons = json.loads(claim["reasons"] or "[]")
         rows.append({
-            "id": claim["id"], "ref": f"{prefix}-{claim['id']:05d}", "kind": claim["kind"],
+            "id": claim["id"], "ref": claim_ref(prefix, claim["id"]), "kind": claim["kind"],
             "customer": claim["customer"], "order_id": claim["order_id"], "created_at": claim["created_at"],
             "age_days": (now - created).days, "photos": claim["photos"] or 0,
             "report": ", ".join(labs) or (f"{len(reports)} without a recognised lab" if reports else "none"),

@@ -22,7 +22,7 @@ def claim_id_from(text: str) -> int:
 def claim_json(row: dict, prefix: str) -> dict:
     return {
         "id": row["id"],
-        "ref": f"{prefix}-{row['id']:05d}",
+        "ref": refs.claim_ref(prefix, row["id"]),
         "rma_number": row["rma_number"],
         "kind": row["kind"],
         "state": row["state"],
@@ -147,7 +147,7 @@ def health_report(store: Store, prefix: str, now: dt.datetime) -> dict:
         "claims": store.counts(),
         "outbox": store.outbox_counts(),
         "failed_deliveries": [
-            {"claim": f"{prefix}-{r['claim_id']:05d}", "to": r["to_addr"], "reply": r["reply_kind"],
+            {"claim": refs.claim_ref(prefix, r["claim_id"]), "to": r["to_addr"], "reply": r["reply_kind"],
              "error": r["last_error"], "attempts": r["attempts"]}
             for r in store.replies_in_state("failed")
         ],
