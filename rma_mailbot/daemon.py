@@ -32,6 +32,17 @@ TIMER_INTERVAL_SECONDS = 60
 log = logging.getLogger(__name__)
 
 
+def stop_on_signal(stopping: threading.Event):
+    """A signal handler: the first signal asks for a clean stop (the message in hand is finished); a second
+    stops at once, as a crash would: whatever was in hand is taken in or sent again at the next start."""
+    def handle(signum, _frame) -> None:
+        if stopping.is_set():
+            os.write(2, b"rma-mailbot: second stop signal, stopping at once\n")  # no logging: its locks may be held
+            os._exit(128 + signum)
+        stopping.set()
+    return handle
+
+
 class Daemon:
     def __init__(self, config: Config):
         self.config = config
@@ -115,7 +126,7 @@ class Daemon:
 
     def run(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):  # first: a stop during start-up is a clean stop too
-            signal.signal(signum, lambda *_: self.stopping.set())
+            signal.signal(signum, stop_on_signal(self.stopping))
         rt = Runtime.open(self.config)
         rt.store.set_health(self.clock(), pid=os.getpid(), started_at=iso(self.clock()), stopped_at="",
                             idle_connected=False)

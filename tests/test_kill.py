@@ -231,3 +231,19 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
     assert len(set(culprits)) == len(culprits)  # one reply in hand per kill at most
     if files_in_sent:
         assert resent == 0  # the Sent folder knows every reply the relay accepted
+
+
+def test_a_second_stop_signal_stops_at_once():
+    # The first signal only sets the flag the daemon's loop waits on; the second exits there and then.
+    script = ("import os, signal, threading\n"
+              "from rma_mailbot.daemon import stop_on_signal\n"
+              "stopping = threading.Event()\n"
+              "signal.signal(signal.SIGTERM, stop_on_signal(stopping))\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "print('asked to stop:', stopping.is_set(), flush=True)\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "print('still running', flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "asked to stop: True\n"
+    assert done.returncode == 128 + signal.SIGTERM
+    assert "stopping at once" in done.stderr
