@@ -119,6 +119,8 @@ class IncomingMail:
     ref: SourceRef
     raw: bytes
     received_at: dt.datetime  # server receipt time (IMAP INTERNALDATE), tz-aware
+    # The source finds new mail by a watermark (IMAP's last UID): stored in the mail's own transaction.
+    watermark: bool = False
 
 
 @dataclass(frozen=True)

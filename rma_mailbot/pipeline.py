@@ -196,7 +196,7 @@ def ingest(rt: Runtime, mail: IncomingMail, now: dt.datetime,
 
 
 def _advance_watermark(rt: Runtime, mail: IncomingMail) -> None:
-    if mail.ref.uid.isdigit():  # IMAP UIDs; Maildir keys need no watermark
+    if mail.watermark:
         rt.store.advance_watermark(mail.ref)
 
 

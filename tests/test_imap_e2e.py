@@ -196,6 +196,24 @@ def test_changed_uidvalidity_rescans_without_duplicates(setup, tmp_path):
     assert len(handler.messages) == 1
 
 
+def test_watermark_is_the_last_uid_taken_in(setup):
+    config, imap, _ = setup
+    for customer, order in (("carol@example.org", "SO-200003"), ("dave@example.org", "SO-200004")):
+        imap.append("INBOX", claim_mail(customer, f"Return {order}", "Ordered by mistake.").as_bytes())
+    info = imap.select_folder("INBOX")
+    last = max(imap.search("ALL"))
+    run(config, "poll")
+    from rma_mailbot import config as config_module
+    from rma_mailbot.store import Store
+
+    cfg = config_module.load(config)
+    store = Store(cfg.bot.database, cfg.bot.data_dir, read_only=True)
+    try:
+        assert store.folder_state("INBOX") == (int(info[b"UIDVALIDITY"]), last)
+    finally:
+        store.close()
+
+
 def test_drafts_mode_puts_reply_in_drafts(tmp_path, imap_account, imap):
     write_orders(tmp_path / "orders.csv", dt.date.today(), STANDARD_ORDERS)
     config = write_config(tmp_path / "config.toml", source="imap", outbox="drafts", imap=imap_account)

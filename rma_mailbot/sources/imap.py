@@ -120,7 +120,7 @@ class ImapSource:
             if item is None or b"BODY[]" not in item:
                 continue
             received = item.get(b"INTERNALDATE") or dt.datetime.now(dt.UTC)
-            mails.append(IncomingMail(self._ref(uid), item[b"BODY[]"], received))
+            mails.append(IncomingMail(self._ref(uid), item[b"BODY[]"], received, watermark=True))
         return mails
 
     def finish(self, refs: list[SourceRef]) -> list[SourceRef]:
