@@ -324,17 +324,11 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             kept.append(clause)
     for clause in kept:
         _restrictive_ne(clause)
-        clause.words = [replace(w, concepts=w.concepts | {C.SHORT}) if w.text == "down" and i and
-                        clause.words[i - 1].number is not None else w for i, w in enumerate(clause.words)]  # "40 down"
+        clause.words = [_beside(w, clause.words[i - 1] if i else None) for i, w in enumerate(clause.words)]
         if any(q in "".join(w.text for w in clause.words) for q in _QUANTITY_WORDS):
             # "實點數量與帳上不符": the count does not match the books, a shortage, not parts out of specification
             clause.words = [replace(w, concepts=frozenset({C.SHORT})) if w.text in ("不符", "不符合") else w
                             for w in clause.words]
-        # "两只箱子": after a number 只 is the measure word, not "only"
-        clause.words = [replace(w, concepts=frozenset({C.UNIT})) if w.text in ("只", "隻") and i and
-                        clause.words[i - 1].number is not None else w for i, w in enumerate(clause.words)]
-        clause.words = [replace(w, concepts=w.concepts - {C.WORK}) if C.NEED in w.concepts and i and
-                        clause.words[i - 1].text in _DATIVE else w for i, w in enumerate(clause.words)]
         if len(clause.words) >= 2 and clause.words[-2].text in ("没", "沒") and clause.words[-1].text == "有":
             clause.words[-2:] = [Word("没有", frozenset({C.ABSENT}))]  # "整单都没有": there is none of it
         clause.concepts = frozenset().union(*(w.concepts for w in clause.words))
@@ -342,7 +336,22 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
 
 
 _QUANTITY_WORDS = ("数量", "數量", "数目", "數目", "点数", "點數", "件数", "件數")
-# "ya no me sirven": of no use to me (a return), where "no sirven" alone is "they do not work"
+
+
+def _beside(word: Word, before: Word | None) -> Word:
+    """A word as the one before it makes it: "40 down" is a shortage; "两只箱子" 只 after a number is the
+    measure word, not "only"; "ya no me sirven" (of no use to me) is a return, where "no sirven" does not work."""
+    if before is None:
+        return word
+    if before.number is not None and word.text == "down":
+        return replace(word, concepts=word.concepts | {C.SHORT})
+    if before.number is not None and word.text in ("只", "隻"):
+        return replace(word, concepts=frozenset({C.UNIT}))
+    if before.text in _DATIVE and C.NEED in word.concepts:
+        return replace(word, concepts=word.concepts - {C.WORK})
+    return word
+
+
 _DATIVE = frozenset({"me", "te", "le", "nos", "les"})
 
 
@@ -509,7 +518,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
         sentence_part = next(iter(parts)) if len(parts) == 1 else ""
         bag_in_view = previous_bag or named_bag  # a sealed bag named, that "we opened it" may be about
         spoken_of = ""  # the part the sentence's last clause naming one named: "NE555P：订 100，收 64"
-        for said_before, clause in zip([Clause(), *said], said, strict=False):
+        for at, (said_before, clause) in enumerate(zip([Clause(), *said], said, strict=False)):
             if clause.has(C.NOTICE) or clause.has(C.PAPERS, C.MESSAGE) and not (
                     _quantity_numbers(clause) and (_part_in(clause) or clause.has(C.UNIT))) and not (
                     clause.has(C.BOX) and clause.has(C.RECEIVE) and clause.numbers()) and not (
@@ -544,7 +553,7 @@ def read(sentences: list[str], is_order: Callable[[str], bool]) -> Reading:
                 _boxes_received(clause, sentence, reading)
                 _boxes_emptied(clause, sentence, reading, said_before)
             before = len(reading.missing_parts)
-            _shortage(_with_its_subject(said, clause), sentence, reading, sentence_part)
+            _shortage(_with_its_subject(said, at), sentence, reading, sentence_part)
             if len(reading.missing_parts) > before:
                 reading.kinds.append((ClaimKind.MISSING_ITEMS, sentence))
             elif not clause.negated and not clause.has(C.HYPOTHETICAL):
@@ -835,12 +844,12 @@ def _shortage(clause: Clause, sentence: str, reading: Reading, sentence_part: st
         reading.missing_parts.append((part, nums[0][1], sentence))
 
 
-def _with_its_subject(said: list[Clause], clause: Clause) -> Clause:
-    """ "but the AMS1117-3.3, all 200 pieces, are not in it": a denial of what is inside, with the part and count
-    the clauses just before it name (clauses of nothing else), is of them."""
+def _with_its_subject(said: list[Clause], at: int) -> Clause:
+    """The clause ``said[at]``; "but the AMS1117-3.3, all 200 pieces, are not in it": a denial of what is inside,
+    with the part and count the clauses just before it name (clauses of nothing else), is of them."""
+    clause = said[at]
     if not (clause.negated and clause.has(C.INSIDE, C.RECEIVE, C.FIND)) or _part_in(clause) or clause.numbers():
         return clause
-    at = next(k for k, c in enumerate(said) if c is clause)
     subject: list[Word] = []
     for before in reversed(said[:at]):
         if not all(w.part or w.number is not None or w.concepts <= _SUBJECT_WORDS for w in before.words):

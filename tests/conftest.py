@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from rma_mailbot.cli import cli
 from rma_mailbot.pipeline import poll_once
 from rma_mailbot.sources import open_source
 from rma_mailbot.testing import (  # noqa: F401 - re-exported for the tests
@@ -120,10 +122,6 @@ def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder",
 
 def run_cli(*args, exit_code: int = 0):
     """The CLI run in-process, its exit code checked: a command that fails cannot let a test pass."""
-    from click.testing import CliRunner
-
-    from rma_mailbot.cli import cli
-
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exit_code == exit_code, f"exit {result.exit_code}: {result.output}{result.exception or ''}"
     return result
@@ -175,9 +173,15 @@ class DaemonProcess:
                                         stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM) -> int:
+        """The exit code after ``sig``; a daemon that does not stop within 30 s is killed (no test leaves one
+        running) and the timeout raised."""
         self.process.send_signal(sig)
         try:
             return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
         finally:
             self.log.close()
 

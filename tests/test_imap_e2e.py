@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -17,6 +18,7 @@ from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_ord
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
 from rma_mailbot.sources.imap import connect
+from rma_mailbot.store import Store
 
 pytestmark = pytest.mark.dovecot
 
@@ -203,15 +205,8 @@ def test_watermark_is_the_last_uid_taken_in(setup):
     info = imap.select_folder("INBOX")
     last = max(imap.search("ALL"))
     run(config, "poll")
-    from rma_mailbot import config as config_module
-    from rma_mailbot.store import Store
-
-    cfg = config_module.load(config)
-    store = Store(cfg.bot.database, cfg.bot.data_dir, read_only=True)
-    try:
+    with bot_store(config) as store:
         assert store.folder_state("INBOX") == (int(info[b"UIDVALIDITY"]), last)
-    finally:
-        store.close()
 
 
 def test_drafts_mode_puts_reply_in_drafts(tmp_path, imap_account, imap):
@@ -263,16 +258,20 @@ def test_move_falls_back_to_copy_delete_expunge(setup, monkeypatch):
     assert len(handler.messages) == 1
 
 
-def set_watermark(config, uidvalidity, last_uid):
-    from rma_mailbot import config as config_module
-    from rma_mailbot.store import Store
-
+@contextlib.contextmanager
+def bot_store(config):
     cfg = config_module.load(config)
     store = Store(cfg.bot.database, cfg.bot.data_dir)
-    with store.transaction():
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def set_watermark(config, uidvalidity, last_uid):
+    with bot_store(config) as store, store.transaction():
         store.db["folders"].insert({"mailbox": "INBOX", "uidvalidity": uidvalidity, "last_uid": last_uid},
                                    replace=True)  # as a watermark left by an earlier run
-    store.close()
 
 
 def test_permanent_smtp_refusal_marks_reply_failed(setup):

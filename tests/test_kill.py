@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import free_port, wait_until, write_config
+from conftest import DaemonProcess, free_port, wait_until, write_config
 from mails import claim_mail, write_orders
 
 pytestmark = pytest.mark.dovecot
@@ -146,17 +146,6 @@ def cut_off_by(sent: list[Relayed], kills: list[float]) -> list[int]:
     return culprits
 
 
-def stop(daemon: subprocess.Popen, sig: signal.Signals) -> int | None:
-    """The daemon's exit code after ``sig``; killed, and None, when it does not stop within 30 s."""
-    daemon.send_signal(sig)
-    try:
-        return daemon.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-        daemon.wait()
-        return None
-
-
 def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path, imap_account, imap, relay,
                                                                           capsys):
     relay, files_in_sent = relay
@@ -177,11 +166,6 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
     database = tmp_path / "data" / "rma.sqlite"
     rng = random.Random(SEED)
     log_path = tmp_path / "daemon.log"
-    log = log_path.open("a")
-
-    def start():
-        return subprocess.Popen([sys.executable, "-m", "rma_mailbot", "--config", str(config), "run"],
-                                stdout=log, stderr=subprocess.STDOUT)
 
     def claims() -> int:
         return count(database, "select count(*) from claims")
@@ -191,27 +175,27 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
     step = max(1, 2 * MAILS // KILLS - 1)
     kills = []
     for _ in range(KILLS):
-        daemon = start()
+        daemon = DaemonProcess(config, log_path)
         progress, what = rng.choice([(claims, "claims to be taken in"), (relay.accepted, "replies to go out")])
         goal = min(MAILS, progress() + rng.randint(1, step))
         try:
-            wait_until(lambda g=goal, p=progress, d=daemon: p() >= g or d.poll() is not None, 60, what)
-            assert daemon.poll() is None, log_path.read_text()[-3000:]  # it never stops on its own
+            wait_until(lambda g=goal, p=progress, d=daemon.process: p() >= g or d.poll() is not None, 60, what)
+            assert daemon.process.poll() is None, log_path.read_text()[-3000:]  # it never stops on its own
         except BaseException:
-            stop(daemon, signal.SIGKILL)  # a timed-out test leaves no daemon behind
+            daemon.stop(signal.SIGKILL)  # a timed-out test leaves no daemon behind
             raise
         kills.append(time.time())
-        stop(daemon, signal.SIGKILL)  # reaped, as systemd would: a zombie would still look alive
+        daemon.stop(signal.SIGKILL)  # reaped, as systemd would: a zombie would still look alive
 
-    daemon = start()
+    daemon = DaemonProcess(config, log_path)
+    pid = daemon.process.pid
     try:
-        wait_until(lambda: count(database, f"select count(*) from health where key = 'pid' and value = '{daemon.pid}'"),
+        wait_until(lambda: count(database, f"select count(*) from health where key = 'pid' and value = '{pid}'"),
                    60, "the last daemon to start")
         wait_until(lambda: count(database, "select count(*) from outbox where state = 'sent'") == MAILS, 120,
                    "every reply to be sent")
     finally:
-        code = stop(daemon, signal.SIGTERM)
-        log.close()
+        code = daemon.stop()
     assert code == 0, log_path.read_text()[-3000:]
 
     sent = relay.messages()
