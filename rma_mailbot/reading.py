@@ -850,6 +850,9 @@ def _with_its_subject(said: list[Clause], at: int) -> Clause:
     clause = said[at]
     if not (clause.negated and clause.has(C.INSIDE, C.RECEIVE, C.FIND)) or _part_in(clause) or clause.numbers():
         return clause
+    denied = clause.words[max(clause.index(C.NEG), 0) + 1:]
+    if not all(w.concepts & _PRESENCE or len(w.text) <= 3 for w in denied):
+        return clause  # of something else: "we did not find any problem", "not received late"
     subject: list[Word] = []
     for before in reversed(said[:at]):
         if not all(w.part or w.number is not None or w.concepts <= _SUBJECT_WORDS for w in before.words):
@@ -862,13 +865,16 @@ def _with_its_subject(said: list[Clause], at: int) -> Clause:
 
 
 _SUBJECT_WORDS = frozenset({C.ALL, C.UNIT})
+_PRESENCE = frozenset({C.INSIDE, C.RECEIVE, C.FIND, C.PARCEL, C.BOX})
 
 
 def _not_a_single(clause: Clause) -> bool:
     """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547", "none of the 200 AMS1117-3.3": none of
     the part came."""
     words = clause.words
-    return bool(_part_in(clause)) and clause.has(C.NEG) and clause.concepts <= _NONE_OF_IT and any(
+    # one negation only: "none of the LM358N were not received" says they all came
+    return bool(_part_in(clause)) and sum(C.NEG in w.concepts for w in words) == 1 and \
+        clause.concepts <= _NONE_OF_IT and any(
         w.number == 1 and words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE
         for i, w in enumerate(words[:-1]))
 

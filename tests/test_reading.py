@@ -230,6 +230,9 @@ STATEMENTS = [
     ("zh-unpacked-clean", "送到的这 3 件已经被仓管一件一件拆干净了", {(BOXES, 3), (EMPTIED, 0)}, []),
     ("zh-to-the-bottom-and-shaken", "每一箱都拆到底、连缓冲纸都抖过了。", {(EMPTIED, 0)}, []),
     ("yue-poured-clean", "我哋逐箱倒清光", {(EMPTIED, 0)}, []),
+    # the attacker's: a denial of something else borrows no part and count
+    ("en-no-problem-found", "IRF540N, 30, we did not find any problem.", set(), []),
+    ("en-not-received-late", "The NE555P, 200 pieces, were not received late.", set(), []),
 ]
 
 
@@ -285,6 +288,9 @@ PART_COUNTS = [
     ("yue-grains", "ESP32-WROOM-32 得六十粒（訂咗一百粒）", [("ESP32-WROOM-32", 60), ("ESP32-WROOM-32", 100)]),
     ("en-none-of-the-200", "In it were the 50 STM32F103C8T6, but none of the 200 AMS1117-3.3 regulators.",
      [("AMS1117-3.3", 0)]),
+    # the attacker's: a double negative says they all came
+    ("en-none-not-received", "None of the LM358N were not received.", []),
+    ("en-none-not-in-the-box", "None of the NE555P we received are not in the box.", []),
 ]
 
 
