@@ -249,15 +249,16 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             resumed = outer.pop()
             if all(w.number is not None for w in inside.words):  # "quinze (15)" says its number again
                 found.pop()
-            elif all(w.number is not None or w.text in _OF_WORDS for w in inside.words):
-                found.pop()  # "not a single AMS1117 (0 of 200)": the count of the clause it stands in
+            elif all(w.number is not None or w.fraction or w.text in _OF_WORDS for w in inside.words):
+                found.pop()  # "not a single AMS1117 (0 of 200)", "los bultos (2/2)": the count of its clause
                 resumed.words.extend(inside.words)
             found.append(resumed)
             i += 1
             continue
         if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i) and not (
-                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y) and not _joins_numbers(tokens, i):
-            # not "all boxes but one", "il n'y a", "cartons 1 and 2"
+                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y) and not _joins_numbers(tokens, i) \
+                and not _of_a_part(found[-1]):
+            # not "all boxes but one", "il n'y a", "cartons 1 and 2", "von den LM358N aber kein einziges"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words))
@@ -287,7 +288,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             # cartons sont arrivés": a negation or a mail before the colon is not of what follows ("Kartons: 4" is)
             words = found[-1].words
             # nor is an emptying of the details after it: "il a été vidé de fond en comble : chaque sachet sorti"
-            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE, C.EMPTY} for w in words[-8:]):
+            # and a key is a few words: after "ich komme leider erst jetzt dazu:" the "erst" is not of the boxes
+            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE, C.EMPTY} for w in words[-8:]) or len(words) > 5:
                 found.append(Clause())  # "Not yet arrived: box 3" is a key and its value: one clause
             i += 1
             continue
@@ -357,6 +359,12 @@ _DATIVE = frozenset({"me", "te", "le", "nos", "les"})
 
 def _joins_numbers(tokens: list[str], i: int) -> bool:
     return 0 < i < len(tokens) - 1 and tokens[i - 1].isdigit() and tokens[i + 1].isdigit()
+
+
+def _of_a_part(clause: Clause) -> bool:
+    """ "von den LM358N", "of the NE555P": the subject a clause begins with, before "aber" or "however"."""
+    words = clause.words
+    return 2 <= len(words) <= 3 and words[0].text in _OF_WORDS and bool(words[-1].part)
 
 
 def _restrictive_ne(clause: Clause) -> None:
@@ -875,7 +883,8 @@ def _not_a_single(clause: Clause) -> bool:
     # one negation only: "none of the LM358N were not received" says they all came
     return bool(_part_in(clause)) and sum(C.NEG in w.concepts for w in words) == 1 and \
         clause.concepts <= _NONE_OF_IT and any(
-        w.number == 1 and words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE
+        (w.number == 1 or w.text in _NONE_WORDS) and words[i + 1].text in _SINGLE
+        or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE
         for i, w in enumerate(words[:-1]))
 
 

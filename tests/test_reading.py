@@ -230,6 +230,20 @@ STATEMENTS = [
     ("zh-unpacked-clean", "送到的这 3 件已经被仓管一件一件拆干净了", {(BOXES, 3), (EMPTIED, 0)}, []),
     ("zh-to-the-bottom-and-shaken", "每一箱都拆到底、连缓冲纸都抖过了。", {(EMPTIED, 0)}, []),
     ("yue-poured-clean", "我哋逐箱倒清光", {(EMPTIED, 0)}, []),
+    # batch 18's and 19's misses
+    ("de-both-came-back-then", "Beide Kartons sind damals angekommen und ich habe beide restlos ausgeräumt.",
+     {(BOXES, 0), (EMPTIED, 0)}, []),
+    ("en-every-single-thing-out", "I took every single thing out of both of them, bubble wrap included.",
+     {(EMPTIED, 0)}, []),
+    ("en-turned-inside-out", "Those two were turned inside out, nothing hiding in the paper.", {(EMPTIED, 0)}, []),
+    ("es-fraction-in-brackets", "Los bultos están los dos (2/2).", {(BOXES, 0)}, []),
+    ("zh-poured-on-the-table", "东西已经被我们全部倒在桌上了，连隔板下面、气泡袋的夹层都摸过一遍，里面什么都不剩。",
+     {(EMPTIED, 0)}, []),
+    ("yue-lifted-every-sheet", "我同同事將兩箱嘢全部拆開，啲泡泡紙同埋碎紙都逐張揭過，搵勻晒都冇。",
+     {(EMPTIED, 0)}, []),
+    ("de-a-remark-before-the-colon", "Ich komme leider erst jetzt dazu: Beide Kartons sind damals angekommen.",
+     {(BOXES, 0)}, []),
+    ("yue-poured-out-one-by-one", "收到嗰兩件已經逐件倒清，發泡膠粒都篩過一次。", {(BOXES, 2), (EMPTIED, 0)}, []),
     # the attacker's: a denial of something else borrows no part and count
     ("en-no-problem-found", "IRF540N, 30, we did not find any problem.", set(), []),
     ("en-not-received-late", "The NE555P, 200 pieces, were not received late.", set(), []),
@@ -271,6 +285,8 @@ PART_COUNTS = [
     ("fr-boxes-by-pronoun", "Les trois cartons sont arrivés, on les a vidés tous les trois, mais il manque des NE555P.",
      []),
     ("en-no-part", "We counted 340 pcs.", []),
+    ("de-of-them-not-a-single-one", "Darin waren die 400 NE555P, von den LM358N aber kein einziges Stück.",
+     [("NE555P", 400), ("LM358N", 0)]),
     ("en-denied", "We did not count 50 LM2596S.", []),
     ("es-ordered-received", "LM2596S ... pedidos 500 ... recibidos 450", [("LM2596S", 500), ("LM2596S", 450)]),
     # not counts of what came: the attacker's
@@ -337,6 +353,7 @@ def test_sentences_of_no_case(sentence):
 # (id, sentence, the first kind read, whole shipment said to be missing)
 KINDS = [
     ("en-never-turned-up", "It never turned up.", NON_RECEIPT, True),
+    ("fr-quantity-not-as-ordered", "Quantité non conforme SO-510013", MISSING, False),
     ("en-no-sign", "Still no sign of it.", NON_RECEIPT, True),
     ("en-12-short", "We are 12 units short.", MISSING, False),
     ("en-one-box-missing", "One box is missing.", MISSING, False),
