@@ -7,12 +7,11 @@ together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import secrets
 
 from rma_mailbot import replies
-from rma_mailbot.models import ClaimFacts, ClaimState, Decision, Evidence, Reason, ReplyKind
+from rma_mailbot.models import Claim, ClaimFacts, ClaimState, DecidedBy, Decision, Reason, ReplyKind
 from rma_mailbot.policy import counted_short
 from rma_mailbot.review import judge
 from rma_mailbot.runtime import Runtime
@@ -21,35 +20,35 @@ from rma_mailbot.store import checks_to_list, iso
 log = logging.getLogger(__name__)
 
 
-def decide_claim(rt: Runtime, claim: dict, facts: ClaimFacts, on: dt.date, now: dt.datetime,
+def decide_claim(rt: Runtime, claim: Claim, facts: ClaimFacts, on: dt.date, now: dt.datetime,
                  message_row: int | None) -> Decision:
     """Run the policy over everything the claim has gathered, let the review rules hold it back, record it."""
     order = rt.orders.get(facts.order_number) if facts.order_number else None
-    order_id = owned_order_id(order, claim["customer"])
-    decision, rule = judge(facts, order, claim["customer"], rt.config, on=on,
-                           auth_failed=rt.store.auth_failures(claim["id"]),
+    order_id = owned_order_id(order, claim.customer)
+    decision, rule = judge(facts, order, claim.customer, rt.config, on=on,
+                           auth_failed=rt.store.auth_failures(claim.id),
                            recent_claims=recent_claims(rt.store, claim),
                            beside_another=beside_another(rt.store, claim, order_id))
     if rule is not None:
-        rt.store.set_claim(claim["id"], now, routed_by=rule.name)
-    rma = claim["rma_number"]
+        rt.store.set_claim(claim.id, now, routed_by=rule.name)
+    rma = claim.rma_number
     if decision.issue_rma and not rma:
         rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
-    rt.store.record_decision(claim["id"], facts, order_id, decision, rma if decision.issue_rma else None, now,
+    rt.store.record_decision(claim.id, facts, order_id, decision, rma if decision.issue_rma else None, now,
                              judged_on=on)
-    rt.store.add_event(claim["id"], "decision", {
+    rt.store.add_event(claim.id, "decision", {
         "state": decision.state.value, "judged_on": on.isoformat(), "missing": [m.value for m in decision.missing],
         "reasons": [r.value for r in decision.reasons], "rma_number": rma if decision.issue_rma else None,
-        "routed_by": rule.name if rule else None, "checks": checks_to_list(decision),
+        "routed_by": rule.name if rule else None, "checks": checks_to_list(decision.checks),
     }, now, message_row)
     return decision
 
 
-def evidence_for_staff(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
+def evidence_for_staff(rt: Runtime, claim: Claim, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
     """Staff asked for evidence; the customer's answer goes back to them, not to the automatic policy."""
     decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW, reasons=(Reason.STAFF_DECISION,))
-    rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now, decided_by="staff")
-    rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
+    rt.store.record_decision(claim.id, facts, claim.order_id, decision, None, now, decided_by=DecidedBy.STAFF)
+    rt.store.add_event(claim.id, "decision", {"state": decision.state.value,
                                                  "why": "the customer answered the evidence staff asked for"},
                        now, message_row)
     return decision
@@ -59,7 +58,7 @@ def rate_limited(rt: Runtime, claim_id: int, now: dt.datetime) -> bool:
     """Over limits.max_replies_per_sender in the window, or over the daily cap, the claim waits for staff,
     unanswered."""
     limits = rt.config.limits
-    customer = rt.store.claim(claim_id)["customer"]
+    customer = rt.store.claim(claim_id).customer
     for cap, minutes, rule in ((limits.max_replies_per_sender, limits.reply_window_minutes, "reply-rate-limit"),
                                (limits.max_replies_per_sender_per_day, 24 * 60, "daily-reply-cap")):
         sent = rt.store.replies_to_since(customer, now - dt.timedelta(minutes=minutes))
@@ -78,15 +77,14 @@ def owned_order_id(order, customer: str) -> str | None:
     return order.order_id if order is not None and order.customer_email == customer else None
 
 
-def beside_another(store, claim: dict, order_id: str | None) -> bool:
+def beside_another(store, claim: Claim, order_id: str | None) -> bool:
     """Whether an earlier claim of the customer on the claim's order is open or has an RMA number."""
     return bool(order_id) and store.earlier_claim_on_order(claim, order_id)
 
 
-def recent_claims(store, claim: dict) -> int:
+def recent_claims(store, claim: Claim) -> int:
     """Claims by the same customer in the 30 days up to this claim's start, this one included."""
-    created = dt.datetime.fromisoformat(claim["created_at"])
-    return store.claims_by_customer_since(claim["customer"], created - dt.timedelta(days=30))
+    return store.claims_by_customer_since(claim.customer, claim.created_at - dt.timedelta(days=30))
 
 
 def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, now: dt.datetime,
@@ -98,17 +96,17 @@ def respond(rt: Runtime, claim_id: int, decision: Decision, facts: ClaimFacts, n
         queue_warehouse_check(rt, claim_id, facts, now)
 
 
-def follow_up(rt: Runtime, claim: dict, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
+def follow_up(rt: Runtime, claim: Claim, facts: ClaimFacts, now: dt.datetime, message_row: int) -> Decision:
     """A mail on an approved or rejected claim: a disputed rejection goes to staff; nothing is re-decided."""
-    state = ClaimState(claim["state"])
+    state = claim.state
     if state is ClaimState.REJECTED:
         decision = Decision(ClaimState.IN_REVIEW, ReplyKind.IN_REVIEW,
-                            reasons=tuple(Reason(r) for r in json.loads(claim["reasons"] or "[]")))
-        rt.store.record_decision(claim["id"], facts, claim["order_id"], decision, None, now, decided_by="follow_up")
-        rt.store.add_event(claim["id"], "decision", {"state": decision.state.value,
+                            reasons=claim.reasons)
+        rt.store.record_decision(claim.id, facts, claim.order_id, decision, None, now, decided_by=DecidedBy.FOLLOW_UP)
+        rt.store.add_event(claim.id, "decision", {"state": decision.state.value,
                                                      "why": "the customer answered a declined claim"}, now, message_row)
         return decision
-    rt.store.add_event(claim["id"], "follow_up", {"state": state.value, "why": "mail on an approved claim: "
+    rt.store.add_event(claim.id, "follow_up", {"state": state.value, "why": "mail on an approved claim: "
                                                   "no automatic answer, staff may read it"}, now, message_row)
     return Decision(state, None)
 
@@ -124,7 +122,7 @@ def queue_reply(rt: Runtime, claim_id: int, decision: Decision, now: dt.datetime
                        **(_what_we_read(rt, claim) if kind in ASKING else {}))
     envelope = replies.Envelope(
         support_address=rt.config.bot.support_address, support_name=rt.config.bot.support_name,
-        customer=claim["customer"], customer_name=customer_name, subject=first["subject"] if first else "",
+        customer=claim.customer, customer_name=customer_name, subject=first["subject"] if first else "",
         in_reply_to=last["message_id"] if last else "",
         references=_thread_ids(rt, claim_id, first),
     )
@@ -164,29 +162,25 @@ def queue_warehouse_check(rt: Runtime, claim_id: int, facts: ClaimFacts, now: dt
 ASKING = (ReplyKind.ASK_EVIDENCE, ReplyKind.REMINDER)
 
 
-def _what_we_read(rt: Runtime, claim: dict) -> dict:
+def _what_we_read(rt: Runtime, claim: Claim) -> dict:
     """What the claim's mails told us, in short words, and the order's box count the lines name."""
-    order = rt.orders.get(claim["order_id"]) if claim["order_id"] else None
+    order = rt.orders.get(claim.order_id) if claim.order_id else None
     boxes = order.boxes if order is not None else 0
-    return {"understood": replies.understood(rt.store.claim_facts(claim["id"]), claim["order_id"] or "", boxes),
+    return {"understood": replies.understood(claim.facts, claim.order_id or "", boxes),
             "order_boxes": boxes}
 
 
-def _context(rt: Runtime, claim: dict, kind: ReplyKind, decision: Decision, customer_name: str,
+def _context(rt: Runtime, claim: Claim, kind: ReplyKind, decision: Decision, customer_name: str,
              **extra) -> replies.ReplyContext:
     bot = rt.config.bot
     return replies.ReplyContext(
-        kind=kind, claim_ref=rt.claim_ref(claim["id"]), customer_name=customer_name,
-        order_id=claim["order_id"] or "", rma_number=claim["rma_number"] or "",
-        missing=decision.missing or tuple(_missing(claim)), reasons=decision.reasons,
+        kind=kind, claim_ref=rt.claim_ref(claim.id), customer_name=customer_name,
+        order_id=claim.order_id or "", rma_number=claim.rma_number or "",
+        missing=decision.missing or claim.missing, reasons=decision.reasons,
         recheck_on=decision.recheck_on, company=bot.company, support_name=bot.support_name,
-        customer=claim["customer"], recognised_labs=rt.config.policy.recognised_labs, claim_kind=claim["kind"],
-        resolution=claim["resolution"] or "", **extra,
+        customer=claim.customer, recognised_labs=rt.config.policy.recognised_labs, claim_kind=claim.kind,
+        resolution=claim.resolution or "", **extra,
     )
-
-
-def _missing(claim: dict):
-    return (Evidence(m) for m in json.loads(claim["missing"] or "[]"))
 
 
 def _thread_ids(rt: Runtime, claim_id: int, first: dict | None) -> tuple[str, ...]:

@@ -329,6 +329,41 @@ class Decision:
     issue_rma: bool = False
 
 
+class DecidedBy(StrEnum):
+    """Who made a claim's latest decision."""
+    POLICY = "policy"  # the policy, on the customer's mail
+    FOLLOW_UP = "follow_up"  # a mail on a claim already decided
+    TIMER = "timer"  # a waiting claim closed for no answer
+    STAFF = "staff"  # an override, or a warehouse answer
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim as the store keeps it: its latest decision and the facts it was decided on."""
+
+    id: int
+    customer: str
+    kind: ClaimKind
+    state: ClaimState
+    claim_date: dt.date
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    order_id: str | None = None
+    rma_number: str | None = None
+    missing: tuple[Evidence, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    checks: tuple[Check, ...] = ()  # the policy's clauses as last applied (kept on show after a staff decision)
+    photos: int = 0
+    facts: ClaimFacts = field(default_factory=ClaimFacts)
+    recheck_on: dt.date | None = None  # awaiting_delivery: decide again after this day
+    asked_at: dt.datetime | None = None  # when we last asked the customer for evidence
+    reminded_at: dt.datetime | None = None
+    judged_on: dt.date | None = None  # the day the policy judged it on (replay judges on it again)
+    decided_by: DecidedBy | None = None
+    routed_by: str | None = None  # the review rule that sent it to staff
+    resolution: str | None = None  # staff's words to the customer
+
+
 @dataclass(frozen=True)
 class PollReport:
     fetched: int = 0

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rma_mailbot import decisions, refs
 from rma_mailbot.errors import ClaimNotFound, OrderBookError
-from rma_mailbot.models import ClaimState, Decision, Evidence, Reason, ReplyKind
+from rma_mailbot.models import ClaimState, DecidedBy, Decision, Evidence, Reason, ReplyKind
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import checks_to_list, iso
 
@@ -234,7 +234,7 @@ def _claim_problem(rt: Runtime, entry: Override) -> Problem | None:
         claim = rt.store.claim(entry.claim_id)
     except ClaimNotFound:
         return Problem(entry.source, entry.entry, "claim", f"no claim {rt.claim_ref(entry.claim_id)}")
-    return check_state(entry, ClaimState(claim["state"]))
+    return check_state(entry, claim.state)
 
 
 def apply_overrides(rt: Runtime, now: dt.datetime) -> ApplyReport:
@@ -284,27 +284,26 @@ def apply(rt: Runtime, entry: Override, now: dt.datetime) -> Problem | None:
 
 def _carry_out(rt: Runtime, entry: Override, now: dt.datetime) -> None:
     claim = rt.store.claim(entry.claim_id)
-    facts = rt.store.claim_facts(entry.claim_id)
+    facts = claim.facts
     rt.store.add_event(entry.claim_id, "override", {
         "entry": entry.id, "source": entry.source, "action": entry.action.value, "by": entry.by, "note": entry.note,
         "resolution": entry.resolution.value if entry.resolution else None, "reason": entry.reason or None,
-        "evidence": [e.value for e in entry.evidence] or None, "from_state": claim["state"],
+        "evidence": [e.value for e in entry.evidence] or None, "from_state": claim.state.value,
     }, now)
     if entry.action is Action.REOPEN:
-        on = dt.date.fromisoformat(claim["claim_date"])
-        decision = decisions.decide_claim(rt, claim, facts, on, now, None)
+        decision = decisions.decide_claim(rt, claim, claim.facts, claim.claim_date, now, None)
         decisions.respond(rt, entry.claim_id, decision, facts, now)
         return
     decision = staff_decision(entry)
     rma = None
-    if entry.action is Action.APPROVE and not claim["rma_number"]:
+    if entry.action is Action.APPROVE and not claim.rma_number:
         rma = rt.store.next_rma_number(rt.config.policy.rma_format, now.astimezone(rt.config.tz).year)
-    rt.store.record_decision(entry.claim_id, facts, claim["order_id"], decision, rma, now, decided_by="staff")
+    rt.store.record_decision(entry.claim_id, facts, claim.order_id, decision, rma, now, decided_by=DecidedBy.STAFF)
     rt.store.set_claim(entry.claim_id, now, resolution=entry.resolution.value if entry.resolution else None)
     rt.store.add_event(entry.claim_id, "decision", {
         "state": decision.state.value, "by": entry.by, "entry": entry.id,
         "reasons": [r.value for r in decision.reasons], "missing": [m.value for m in decision.missing],
-        "rma_number": rma or claim["rma_number"], "checks": checks_to_list(decision),
+        "rma_number": rma or claim.rma_number, "checks": checks_to_list(decision.checks),
     }, now)
     if decision.reply is not None:
         decisions.queue_reply(rt, entry.claim_id, decision, now, staff_reason=_staff_words(entry))

@@ -27,6 +27,7 @@ from rma_mailbot.models import (
     ClaimFacts,
     ClaimKind,
     ClaimState,
+    DecidedBy,
     IncomingMail,
     MailClass,
     OutboxState,
@@ -289,17 +290,17 @@ def _store_parsed(rt: Runtime, mail: IncomingMail, parsed: ParsedMail, now: dt.d
     notes = tuple(r.describe() for r in refused) + tuple(
         n for n in (limits.oversized_note(len(mail.raw), rt.config.limits) if parsed.truncated else "",
                     limits.archive_note(kept)) if n)
-    merged = rt.store.claim_facts(claim_id).merged(facts)
-    previous = ClaimState(claim["state"])
-    if previous in FINAL_STATES and claim["order_id"]:
+    merged = claim.facts.merged(facts)
+    previous = claim.state
+    if previous in FINAL_STATES and claim.order_id:
         decision = follow_up(rt, claim, merged, now, row)
-    elif previous in (ClaimState.AWAITING_EVIDENCE, ClaimState.IN_REVIEW) and claim["decided_by"] in (
-            "staff", "follow_up"):  # staff asked, or the customer disputes a decline: staff decide
+    elif previous in (ClaimState.AWAITING_EVIDENCE, ClaimState.IN_REVIEW) and claim.decided_by in (
+            DecidedBy.STAFF, DecidedBy.FOLLOW_UP):  # staff asked, or the customer disputes a decline: staff decide
         decision = evidence_for_staff(rt, claim, merged, now, row)
     else:
         if previous is ClaimState.CLOSED:
             rt.store.add_event(claim_id, "reopened", {"why": "the customer answered a closed claim"}, now, row)
-        decision = decide_claim(rt, claim, merged, dt.date.fromisoformat(claim["claim_date"]), now, row)
+        decision = decide_claim(rt, claim, merged, claim.claim_date, now, row)
     respond(rt, claim_id, decision, merged, now, customer_name=parsed.sender_name, notes=notes)
     log.info("message %s from %s: claim %s %s, %s -> %s, reply %s", parsed.message_id, parsed.sender,
              rt.claim_ref(claim_id), merged.kind, previous, decision.state, decision.reply or "none")
@@ -359,14 +360,14 @@ def _claims_named(rt: Runtime, parsed: ParsedMail) -> Iterator[dict]:
 
 
 def _named_claim(rt: Runtime, parsed: ParsedMail) -> int | None:
-    return next((claim["id"] for claim in _claims_named(rt, parsed)), None)
+    return next((claim.id for claim in _claims_named(rt, parsed)), None)
 
 
 def _thread(rt: Runtime, parsed: ParsedMail) -> int | None:
     """The claim this mail answers, if any. Only the claim's customer can add to a claim."""
     for claim in _claims_named(rt, parsed):
-        claim_id = claim["id"]
-        if claim["customer"] == parsed.sender:
+        claim_id = claim.id
+        if claim.customer == parsed.sender:
             return claim_id
         log.warning("message %s from %s names claim %s of another customer: not joining it",
                     parsed.message_id, parsed.sender, rt.claim_ref(claim_id))
@@ -382,12 +383,12 @@ def _claim_for_order(rt: Runtime, parsed: ParsedMail, mail: IncomingMail, now: d
     on_order = rt.store.claims_on_order(parsed.sender, order.order_id) if order is not None else []
     if on_order:
         kind, _ = claim_kind(parsed.subject, sentences(parsed.text))
-        same = next((c for c in on_order if c["state"] in JOINABLE_STATES
-                     and (kind == c["kind"] or ClaimKind.UNKNOWN in (kind, c["kind"]))), None)
+        same = next((c for c in on_order if c.state in JOINABLE_STATES
+                     and (kind == c.kind or ClaimKind.UNKNOWN in (kind, c.kind))), None)
         if same is not None:
-            rt.store.add_event(same["id"], "joined", {"why": f"a new mail on order {order.order_id}, which has "
-                                                             "this claim"}, now, row)
-            return same["id"]
+            rt.store.add_event(same.id, "joined", {"why": f"a new mail on order {order.order_id}, which has "
+                                                          "this claim"}, now, row)
+            return same.id
     return rt.store.create_claim(parsed.sender, mail.received_at.astimezone(rt.config.tz).date(), now)
 
 

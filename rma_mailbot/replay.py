@@ -7,16 +7,15 @@ would change. It opens the database read-only and sends nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import dataclass
 
 from rma_mailbot.config import Config
 from rma_mailbot.decisions import beside_another, owned_order_id, recent_claims
+from rma_mailbot.models import DecidedBy
 from rma_mailbot.orders import OrderBook
 from rma_mailbot.refs import claim_ref
 from rma_mailbot.review import judge
-from rma_mailbot.store import Store, facts_from_dict
+from rma_mailbot.store import Store
 
 
 @dataclass(frozen=True)
@@ -51,21 +50,20 @@ def replay(store: Store, rules_config: Config, prefix: str) -> ReplayReport:
     decided = skipped = 0
     changes = []
     for claim in store.claims():
-        if claim["decided_by"] != "policy":
+        if claim.decided_by is not DecidedBy.POLICY:
             skipped += 1
             continue
-        facts = facts_from_dict(json.loads(claim["facts"] or "{}"))
-        on = dt.date.fromisoformat(claim["judged_on"] or claim["claim_date"])
+        facts = claim.facts
+        on = claim.judged_on or claim.claim_date
         order = orders.get(facts.order_number) if facts.order_number else None
-        order_id = owned_order_id(order, claim["customer"])
-        decision, _ = judge(facts, order, claim["customer"], rules_config, on=on,
-                            auth_failed=store.auth_failures(claim["id"]), recent_claims=recent_claims(store, claim),
+        order_id = owned_order_id(order, claim.customer)
+        decision, _ = judge(facts, order, claim.customer, rules_config, on=on,
+                            auth_failed=store.auth_failures(claim.id), recent_claims=recent_claims(store, claim),
                             beside_another=beside_another(store, claim, order_id))
         decided += 1
-        old = Outcome(claim["state"], tuple(json.loads(claim["reasons"] or "[]")),
-                      tuple(json.loads(claim["missing"] or "[]")))
+        old = Outcome(claim.state.value, tuple(r.value for r in claim.reasons), tuple(m.value for m in claim.missing))
         new = Outcome(decision.state.value, tuple(r.value for r in decision.reasons),
                       tuple(m.value for m in decision.missing))
         if new != old:
-            changes.append(Change(claim["id"], claim_ref(prefix, claim["id"]), on.isoformat(), old, new))
+            changes.append(Change(claim.id, claim_ref(prefix, claim.id), on.isoformat(), old, new))
     return ReplayReport(decided, skipped, tuple(changes))

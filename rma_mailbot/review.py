@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from rma_mailbot.config import Config, RoutingRule
-from rma_mailbot.models import Check, ClaimFacts, ClaimKind, ClaimState, Decision, Order, Outcome, Reason, ReplyKind
+from rma_mailbot.models import (
+    Check,
+    ClaimFacts,
+    ClaimKind,
+    ClaimState,
+    Decision,
+    Order,
+    Outcome,
+    Reason,
+    ReplyKind,
+    Report,
+)
 from rma_mailbot.policy import decide
 from rma_mailbot.refs import claim_ref
-from rma_mailbot.store import Store
+from rma_mailbot.store import Store, iso
 
 # A claim opened beside another claim on the same order, or on an order that has an RMA number: staff decide it.
 SAME_ORDER = RoutingRule(name="same-order")
@@ -80,32 +90,30 @@ def waiting_for_staff(store: Store, prefix: str, now: dt.datetime) -> list[dict]
     need to decide them."""
     rows = []
     bounced = {r["claim_id"]: r for r in store.replies_in_state("failed")}
-    waiting = {c["id"]: c for c in store.claims(ClaimState.IN_REVIEW.value)}
+    waiting = {c.id: c for c in store.claims(ClaimState.IN_REVIEW.value)}
     waiting.update({claim_id: store.claim(claim_id) for claim_id in bounced if claim_id not in waiting})
     for claim in waiting.values():
-        facts = json.loads(claim["facts"] or "{}")
-        reports = facts.get("reports", [])
-        labs = [_report_label(r) for r in reports if r.get("lab") or r.get("active") or r.get("unreadable")]
-        created = dt.datetime.fromisoformat(claim["created_at"])
-        reasons = json.loads(claim["reasons"] or "[]")
+        reports = claim.facts.reports
+        labs = [_report_label(r) for r in reports if r.lab or r.active or r.unreadable]
+        reasons = [r.value for r in claim.reasons]
         rows.append({
-            "id": claim["id"], "ref": claim_ref(prefix, claim["id"]), "kind": claim["kind"],
-            "customer": claim["customer"], "order_id": claim["order_id"], "created_at": claim["created_at"],
-            "age_days": (now - created).days, "photos": claim["photos"] or 0,
+            "id": claim.id, "ref": claim_ref(prefix, claim.id), "kind": claim.kind.value,
+            "customer": claim.customer, "order_id": claim.order_id, "created_at": iso(claim.created_at),
+            "age_days": (now - claim.created_at).days, "photos": claim.photos,
             "report": ", ".join(labs) or (f"{len(reports)} without a recognised lab" if reports else "none"),
-            "routed_by": claim["routed_by"], "reasons": reasons,
-            "why": f"rule {claim['routed_by']}" if claim["routed_by"] else ", ".join(reasons),
+            "routed_by": claim.routed_by, "reasons": reasons,
+            "why": f"rule {claim.routed_by}" if claim.routed_by else ", ".join(reasons),
         })
-        if claim["id"] in bounced:
-            failure = bounced[claim["id"]]
+        if claim.id in bounced:
+            failure = bounced[claim.id]
             rows[-1]["why"] = f"reply to {failure['to_addr']} failed: {failure['last_error']}"
     return sorted(rows, key=lambda r: r["created_at"])
 
 
-def _report_label(report: dict) -> str:
+def _report_label(report: Report) -> str:
     """A report as the queue names it: why it is no evidence, or its lab and where the lab was named."""
-    if report.get("active"):
-        return "active content: " + ", ".join(report["active"])
-    if report.get("unreadable"):
-        return "unreadable: " + report["unreadable"]
-    return f"{report['lab']} ({report['found_in']})"
+    if report.active:
+        return "active content: " + ", ".join(report.active)
+    if report.unreadable:
+        return "unreadable: " + report.unreadable
+    return f"{report.lab} ({report.found_in})"

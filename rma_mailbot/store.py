@@ -24,15 +24,20 @@ import sqlite_utils
 from rma_mailbot.errors import ClaimNotFound, StoreError
 from rma_mailbot.limits import mailbox_of
 from rma_mailbot.models import (
+    Check,
+    Claim,
     ClaimFacts,
     ClaimKind,
     ClaimState,
+    DecidedBy,
     Decision,
     Evidence,
     LabSource,
     OutboxState,
+    Outcome,
     PartCount,
     Photo,
+    Reason,
     Report,
     SourceRef,
     Statement,
@@ -330,15 +335,15 @@ class Store:
 
     # --- claims --------------------------------------------------------------------------------
 
-    def claim(self, claim_id: int) -> dict:
+    def claim(self, claim_id: int) -> Claim:
         row = self._one("select * from claims where id = ?", [claim_id])
         if row is None:
             raise ClaimNotFound(f"no claim {claim_id}")
-        return row
+        return claim_from_row(row)
 
-    def claims(self, state: str | None = None) -> list[dict]:
+    def claims(self, state: str | None = None) -> list[Claim]:
         where, params = ("where state = ?", [state]) if state else ("", [])
-        return list(self.db.query(f"select * from claims {where} order by id", params))
+        return self._claims(f"select * from claims {where} order by id", params)
 
     def claim_of(self, message_ids: list[str]) -> int | None:
         """The claim that one of these Message-IDs (ours, or the customer's earlier mail) belongs to."""
@@ -351,17 +356,17 @@ class Store:
             message_ids + message_ids)
         return row["claim_id"] if row else None
 
-    def claims_on_order(self, customer: str, order_id: str) -> list[dict]:
+    def claims_on_order(self, customer: str, order_id: str) -> list[Claim]:
         """The customer's claims on an order, newest first."""
-        return list(self.db.query("select * from claims where customer = ? and order_id = ? order by id desc",
-                                  [customer, order_id]))
+        return self._claims("select * from claims where customer = ? and order_id = ? order by id desc",
+                            [customer, order_id])
 
-    def earlier_claim_on_order(self, claim: dict, order_id: str) -> bool:
+    def earlier_claim_on_order(self, claim: Claim, order_id: str) -> bool:
         """Whether the customer has an earlier claim on the order that is open or has an RMA number."""
         return self._one(
             "select 1 from claims where customer = ? and order_id = ? and id < ? and (rma_number is not null "
             "or state in ('awaiting_evidence', 'awaiting_delivery', 'in_review')) limit 1",
-            [claim["customer"], order_id, claim["id"]]) is not None
+            [claim.customer, order_id, claim.id]) is not None
 
     def reply_of_kind(self, message_ids: tuple[str, ...], reply_kind: str) -> dict | None:
         """The mail of ours of this kind (a warehouse check) named first among these Message-IDs."""
@@ -402,9 +407,9 @@ class Store:
 
     def record_decision(self, claim_id: int, facts: ClaimFacts, order_id: str | None, decision: Decision,
                         rma_number: str | None, now: dt.datetime, judged_on: dt.date | None = None,
-                        decided_by: str = "policy") -> None:
+                        decided_by: DecidedBy = DecidedBy.POLICY) -> None:
         update = {
-            "decided_by": decided_by,
+            "decided_by": decided_by.value,
             "kind": facts.kind.value, "state": decision.state.value, "order_id": order_id,
             "missing": json.dumps([m.value for m in decision.missing]),
             "reasons": json.dumps([r.value for r in decision.reasons]),
@@ -413,7 +418,7 @@ class Store:
             "updated_at": iso(now),
         }
         if decision.checks:  # a staff decision keeps the policy's clauses on show
-            update["checks"] = json.dumps(checks_to_list(decision))
+            update["checks"] = json.dumps(checks_to_list(decision.checks))
         if rma_number:
             update["rma_number"] = rma_number
         if judged_on:
@@ -423,17 +428,17 @@ class Store:
     def set_claim(self, claim_id: int, now: dt.datetime, **fields) -> None:
         self._update("claims", claim_id, {**fields, "updated_at": iso(now)})
 
-    def claim_facts(self, claim_id: int) -> ClaimFacts:
-        return facts_from_dict(json.loads(self.claim(claim_id)["facts"] or "{}"))
-
-    def waiting_since(self, asked_before: dt.datetime) -> list[dict]:
+    def waiting_since(self, asked_before: dt.datetime) -> list[Claim]:
         """Claims waiting for the customer's evidence since before the given moment."""
-        return list(self.db.query("select * from claims where state = ? and asked_at < ? order by id",
-                                  [ClaimState.AWAITING_EVIDENCE.value, iso(asked_before)]))
+        return self._claims("select * from claims where state = ? and asked_at < ? order by id",
+                            [ClaimState.AWAITING_EVIDENCE.value, iso(asked_before)])
 
-    def due_for_recheck(self, today: dt.date) -> list[dict]:
-        return list(self.db.query("select * from claims where state = ? and recheck_on < ? order by id",
-                                  [ClaimState.AWAITING_DELIVERY.value, today.isoformat()]))
+    def due_for_recheck(self, today: dt.date) -> list[Claim]:
+        return self._claims("select * from claims where state = ? and recheck_on < ? order by id",
+                            [ClaimState.AWAITING_DELIVERY.value, today.isoformat()])
+
+    def _claims(self, sql: str, params: list) -> list[Claim]:
+        return [claim_from_row(row) for row in self.db.query(sql, params)]
 
     def next_rma_number(self, fmt: str, year: int) -> str:
         """Unique and never reused: the counter only ever grows, inside the caller's transaction."""
@@ -601,8 +606,30 @@ class Store:
         return next(iter(self.db.query(sql, params)), None)
 
 
-def checks_to_list(decision: Decision) -> list[dict]:
-    return [{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence} for c in decision.checks]
+def checks_to_list(checks: tuple[Check, ...]) -> list[dict]:
+    return [{"reason": c.reason.value, "outcome": c.outcome.value, "evidence": c.evidence} for c in checks]
+
+
+def claim_from_row(row: dict) -> Claim:
+    def moment(value: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if value else None
+
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return Claim(
+        id=row["id"], customer=row["customer"], kind=ClaimKind(row["kind"]), state=ClaimState(row["state"]),
+        claim_date=day(row["claim_date"]), created_at=moment(row["created_at"]), updated_at=moment(row["updated_at"]),
+        order_id=row["order_id"], rma_number=row["rma_number"],
+        missing=tuple(Evidence(m) for m in json.loads(row["missing"] or "[]")),
+        reasons=tuple(Reason(r) for r in json.loads(row["reasons"] or "[]")),
+        checks=tuple(Check(Reason(c["reason"]), Outcome(c["outcome"]), c.get("evidence", ""))
+                     for c in json.loads(row["checks"] or "[]")),
+        photos=row["photos"] or 0, facts=facts_from_dict(json.loads(row["facts"] or "{}")),
+        recheck_on=day(row["recheck_on"]), asked_at=moment(row["asked_at"]), reminded_at=moment(row["reminded_at"]),
+        judged_on=day(row["judged_on"]), decided_by=DecidedBy(row["decided_by"]) if row["decided_by"] else None,
+        routed_by=row["routed_by"], resolution=row["resolution"],
+    )
 
 
 def facts_to_dict(facts: ClaimFacts) -> dict:

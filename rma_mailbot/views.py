@@ -8,8 +8,9 @@ import os
 
 from rma_mailbot import refs
 from rma_mailbot.errors import ClaimNotFound
+from rma_mailbot.models import Claim
 from rma_mailbot.sanitise import for_terminal
-from rma_mailbot.store import Store
+from rma_mailbot.store import Store, checks_to_list, iso
 
 
 def claim_id_from(text: str) -> int:
@@ -19,35 +20,39 @@ def claim_id_from(text: str) -> int:
     return claim_id
 
 
-def claim_json(row: dict, prefix: str) -> dict:
+def claim_json(claim: Claim, prefix: str) -> dict:
     return {
-        "id": row["id"],
-        "ref": refs.claim_ref(prefix, row["id"]),
-        "rma_number": row["rma_number"],
-        "kind": row["kind"],
-        "state": row["state"],
-        "order_id": row["order_id"],
-        "customer": row["customer"],
-        "missing": json.loads(row["missing"] or "[]"),
-        "reasons": json.loads(row["reasons"] or "[]"),
-        "photos": row["photos"] or 0,
-        "resolution": row["resolution"],
-        "routed_by": row["routed_by"],
-        "decided_by": row["decided_by"],
-        "claim_date": row["claim_date"],
-        "recheck_on": row["recheck_on"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "id": claim.id,
+        "ref": refs.claim_ref(prefix, claim.id),
+        "rma_number": claim.rma_number,
+        "kind": claim.kind.value,
+        "state": claim.state.value,
+        "order_id": claim.order_id,
+        "customer": claim.customer,
+        "missing": [m.value for m in claim.missing],
+        "reasons": [r.value for r in claim.reasons],
+        "photos": claim.photos,
+        "resolution": claim.resolution,
+        "routed_by": claim.routed_by,
+        "decided_by": claim.decided_by.value if claim.decided_by else None,
+        "claim_date": _day(claim.claim_date),
+        "recheck_on": _day(claim.recheck_on),
+        "created_at": iso(claim.created_at),
+        "updated_at": iso(claim.updated_at),
     }
 
 
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def claim_detail(store: Store, claim_id: int, prefix: str) -> dict:
-    row = store.claim(claim_id)
-    detail = claim_json(row, prefix)
-    detail["checks"] = json.loads(row["checks"] or "[]")
-    facts = json.loads(row["facts"] or "{}")
-    detail["statements"] = facts.get("statements", [])
-    detail["missing_parts"] = facts.get("missing_parts", [])
+    claim = store.claim(claim_id)
+    detail = claim_json(claim, prefix)
+    detail["checks"] = checks_to_list(claim.checks)
+    detail["statements"] = [{"evidence": s.evidence.value, "sentence": s.sentence, "boxes": s.boxes}
+                            for s in claim.facts.statements]
+    detail["missing_parts"] = [[part, quantity] for part, quantity in claim.facts.missing_parts]
     detail["attachments"] = [
         {k: a[k] for k in ("sha256", "content_type", "size", "is_photo", "width", "height", "is_report", "path")}
         for a in store.attachments(claim_id)

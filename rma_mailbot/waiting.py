@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 
 from rma_mailbot.decisions import decide_claim, queue_reply, rate_limited, respond
-from rma_mailbot.models import ClaimState, Decision, ReplyKind
+from rma_mailbot.models import Claim, ClaimState, DecidedBy, Decision, ReplyKind
 from rma_mailbot.runtime import Runtime
 from rma_mailbot.store import iso
 
@@ -27,14 +27,14 @@ def recheck_due(rt: Runtime, now: dt.datetime) -> list[int]:
     touched = []
     for claim in rt.store.due_for_recheck(today):
         with rt.store.transaction():
-            rt.store.add_event(claim["id"], "recheck", {"why": f"regular shipping days ended {claim['recheck_on']}"},
+            rt.store.add_event(claim.id, "recheck", {"why": f"regular shipping days ended {claim.recheck_on}"},
                                now)
-            facts = rt.store.claim_facts(claim["id"])
+            facts = claim.facts
             decision = decide_claim(rt, claim, facts, today, now, None)
             if decision.state is not ClaimState.AWAITING_DELIVERY:  # still waiting: nothing new to say
-                respond(rt, claim["id"], decision, facts, now)
-        log.info("claim %s decided again after its delivery date: %s", rt.claim_ref(claim["id"]), decision.state)
-        touched.append(claim["id"])
+                respond(rt, claim.id, decision, facts, now)
+        log.info("claim %s decided again after its delivery date: %s", rt.claim_ref(claim.id), decision.state)
+        touched.append(claim.id)
     return touched
 
 
@@ -43,25 +43,25 @@ def remind_and_close(rt: Runtime, now: dt.datetime) -> list[int]:
     rules = rt.config.policy
     touched = []
     for claim in rt.store.waiting_since(now - dt.timedelta(days=rules.reminder_after_days)):
-        closing = now - dt.datetime.fromisoformat(claim["asked_at"]) >= dt.timedelta(days=rules.close_after_days)
-        if not closing and claim["reminded_at"]:
+        closing = now - claim.asked_at >= dt.timedelta(days=rules.close_after_days)
+        if not closing and claim.reminded_at:
             continue
         with rt.store.transaction():
-            if not rate_limited(rt, claim["id"], now):  # a reminder is an automatic reply like any other
+            if not rate_limited(rt, claim.id, now):  # a reminder is an automatic reply like any other
                 (_close if closing else _remind)(rt, claim, now)
-        touched.append(claim["id"])
+        touched.append(claim.id)
     return touched
 
 
-def _close(rt: Runtime, claim: dict, now: dt.datetime) -> None:
+def _close(rt: Runtime, claim: Claim, now: dt.datetime) -> None:
     days = rt.config.policy.close_after_days
-    rt.store.set_claim(claim["id"], now, state=ClaimState.CLOSED.value, recheck_on=None, decided_by="timer")
-    rt.store.add_event(claim["id"], "closed", {"why": f"no answer for {days} days"}, now)
-    queue_reply(rt, claim["id"], Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.CLOSED)
+    rt.store.set_claim(claim.id, now, state=ClaimState.CLOSED.value, recheck_on=None, decided_by=DecidedBy.TIMER.value)
+    rt.store.add_event(claim.id, "closed", {"why": f"no answer for {days} days"}, now)
+    queue_reply(rt, claim.id, Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.CLOSED)
 
 
-def _remind(rt: Runtime, claim: dict, now: dt.datetime) -> None:
+def _remind(rt: Runtime, claim: Claim, now: dt.datetime) -> None:
     days = rt.config.policy.reminder_after_days
-    rt.store.set_claim(claim["id"], now, reminded_at=iso(now))
-    rt.store.add_event(claim["id"], "reminder", {"why": f"no answer for {days} days"}, now)
-    queue_reply(rt, claim["id"], Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.REMINDER)
+    rt.store.set_claim(claim.id, now, reminded_at=iso(now))
+    rt.store.add_event(claim.id, "reminder", {"why": f"no answer for {days} days"}, now)
+    queue_reply(rt, claim.id, Decision(ClaimState.AWAITING_EVIDENCE, None), now, kind=ReplyKind.REMINDER)

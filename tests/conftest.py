@@ -120,6 +120,12 @@ def write_config(path: Path, *, source: str = "maildir", outbox: str = "folder",
     return path
 
 
+def claim_rows(store, claim_id: int | None = None) -> list[dict]:
+    """The claims table's rows as stored (columns as the database holds them), for assertions on storage."""
+    where, params = ("where id = ?", [claim_id]) if claim_id is not None else ("", [])
+    return list(store.db.query(f"select * from claims {where} order by id", params))
+
+
 def run_cli(*args, exit_code: int = 0):
     """The CLI run in-process, its exit code checked: a command that fails cannot let a test pass."""
     result = CliRunner().invoke(cli, [str(a) for a in args])
@@ -156,7 +162,11 @@ class Bot:
             source.close()
 
     def claims(self):
-        return self.rt.store.claims()
+        return claim_rows(self.rt.store)
+
+    def claim(self, claim_id: int) -> dict:
+        [row] = claim_rows(self.rt.store, claim_id)
+        return row
 
     def replies(self):
         return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)

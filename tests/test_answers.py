@@ -387,7 +387,7 @@ def test_one_gap_is_asked_on_a_line_and_the_answer_in_the_quote_completes_the_cl
     assert "\nEach box emptied completely: yes / no\n" in ours["body_text"]
 
     answer(bot, ours, "alice@example.net", {"Each box emptied completely": "yes"}, top="Thanks, see below.")
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert claim["state"] == "in_review" and "warehouse_check" in json.loads(claim["reasons"])
     check = last_reply(bot, claim["id"], "warehouse_check")
     assert check["state"] == "sent" and "> Each box emptied completely: yes" in check["body_text"]
@@ -400,7 +400,7 @@ def test_a_no_on_a_line_is_no_evidence_even_outside_the_quote(bot):
                                 "Photos attached.", photos=2)
     answer(bot, last_reply(bot, claim["id"]), "alice@example.net", {"Each box emptied completely": "no"},
            quote=False, top="Not yet, sorry.")
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], json.loads(claim["missing"])) == ("awaiting_evidence", ["boxes_emptied"])
     assert [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])] == ["ask_evidence", "ask_evidence"]
 
@@ -419,7 +419,7 @@ def test_an_unclear_case_is_asked_and_the_answer_moves_the_claim_on(bot, fill, q
     assert f"\n{CASE}: \n" in ours["body_text"] and "You told us:\n- order SO-200001\n\n" in ours["body_text"]
 
     answer(bot, ours, "alice@example.net", fill, quote=quote)
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], claim["kind"], json.loads(claim["missing"])) == (
         "awaiting_evidence", "missing_items",
         ["all_boxes_received", "boxes_emptied", "missing_quantities", "parcel_photos"])
@@ -434,7 +434,7 @@ def test_an_unclear_case_is_asked_and_the_answer_moves_the_claim_on(bot, fill, q
                                                  "Each box emptied completely": "yes",
                                                  "Missing parts and quantities": "3 pcs LM2596S"},
            minutes=20, photos=1)
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert claim["state"] == "in_review" and "warehouse_check" in json.loads(claim["reasons"])
     assert json.loads(claim["facts"])["missing_parts"] == [["LM2596S", 3]]
 
@@ -448,7 +448,7 @@ def test_a_mail_that_makes_the_case_clear_answers_the_question_too(bot):
     bot.deliver(claim_mail("bob@example.org", ours["subject"], "I ordered it by mistake and want to send it back.",
                            in_reply_to=ours["message_id"]), at=later)
     bot.poll(now=later)
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], claim["kind"]) == ("approved", "return") and claim["rma_number"]
 
 
@@ -478,8 +478,8 @@ def test_a_partial_box_count_is_echoed_as_it_is_and_the_answer_on_the_line_compl
     assert "- 1 of 2 boxes received\n" in ours["body_text"]
     assert "\nAll boxes of the order received (the order has 2 boxes): yes / no\n" in ours["body_text"]
     answer(bot, ours, "alice@example.net", {"All boxes of the order received": "the second one tomorrow"})
-    assert bot.rt.store.claim(claim["id"])["state"] == "awaiting_evidence"  # no yes
+    assert bot.claim(claim["id"])["state"] == "awaiting_evidence"  # no yes
     answer(bot, last_reply(bot, claim["id"]), "alice@example.net", {"All boxes of the order received": "Yes, both."},
            minutes=20)
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert claim["state"] == "in_review" and "warehouse_check" in json.loads(claim["reasons"])

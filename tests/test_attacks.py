@@ -102,7 +102,7 @@ def test_through_the_pipeline_the_forged_verdict_below_an_unreadable_one_approve
     deliver_raw(bot, answer(auth=(UNREADABLE_BUT_OURS["helo_address_literal"], FORGED_PASS),
                             in_reply_to=check["message_id"]), at=NOW + dt.timedelta(hours=1))
     bot.poll(now=NOW + dt.timedelta(hours=1))
-    claim = bot.rt.store.claim(claim_id)
+    claim = bot.claim(claim_id)
     assert (claim["state"], claim["rma_number"]) == ("in_review", None)
 
 
@@ -143,7 +143,7 @@ def test_a_forged_warehouse_mail_naming_any_claim_does_not_taint_that_claim(make
     bot.deliver(claim_mail("alice@example.net", f"Re: [CLM-{claim['id']:05d}] SO-400001 short", COMPLETE, photos=2),
                 at=later + dt.timedelta(minutes=1))
     bot.poll(now=later + dt.timedelta(minutes=2))
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert claim["routed_by"] != "failed-authentication"
     assert bot.rt.store.auth_failures(claim["id"]) == ()
 
@@ -163,7 +163,7 @@ def test_the_answer_decides_the_claim_it_is_in_reply_to_not_an_older_one_in_its_
                             references=f"{checks[first]['message_id']} {checks[second]['message_id']}"),
                 at=NOW + dt.timedelta(hours=1))
     bot.poll(now=NOW + dt.timedelta(hours=1))
-    assert (bot.rt.store.claim(first)["state"], bot.rt.store.claim(second)["state"]) == ("in_review", "approved")
+    assert (bot.claim(first)["state"], bot.claim(second)["state"]) == ("in_review", "approved")
 
 
 # --- 2. Poison pills -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import pytest
 from click.testing import CliRunner
 
-from conftest import Bot, write_config
+from conftest import Bot, claim_rows, write_config
 from mails import COMPLETE_MISSING_ITEMS, STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.cli import cli
@@ -148,7 +148,7 @@ def test_a_hostile_mail_is_taken_in_within_bounds_and_the_next_is_answered(bot, 
 
     store = Store(bot.config.bot.database, bot.config.bot.data_dir, read_only=True)
     try:
-        hostile, normal = store.claims()
+        hostile, normal = claim_rows(store)
         normal_replies = [r["reply_kind"] for r in store.replies(normal["id"])]
     finally:
         store.close()

@@ -15,7 +15,7 @@ import mailbox
 
 import pytest
 
-from conftest import CORPUS, write_config
+from conftest import CORPUS, claim_rows, write_config
 from mails import STANDARD_ORDERS, claim_mail, write_orders
 from rma_mailbot import config as config_module
 from rma_mailbot.pipeline import Runtime, poll_once
@@ -89,7 +89,7 @@ def test_corpus_through_a_maildir(tmp_path):
         empty = [locations[k]["path"] for k, r in stored.items()
                  if k in locations and r["class_reason"] == "empty message"]
         assert empty and all("size-" in p for p in empty)
-        carol = [c for c in rt.store.claims() if c["customer"] == "carol@example.org"]
+        carol = [c for c in claim_rows(rt.store) if c["customer"] == "carol@example.org"]
         assert [c["state"] for c in carol] == ["approved"]
         assert len(inbox) == 0  # everything was taken in and moved on
     finally:

@@ -118,7 +118,7 @@ def test_a_proven_answer_is_applied(make_bot):
     bot = make_bot()
     claim, check, _ = at_the_warehouse(bot)
     deliver_answer(bot, in_reply_to=check["message_id"])
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], claim["resolution"]) == ("approved", "reship") and claim["rma_number"]
 
 
@@ -146,7 +146,7 @@ def test_an_unproven_answer_is_shown_to_staff_never_applied(make_bot, forgery, w
             }.get(forgery, (VERIFIED,))
     deliver_answer(bot, in_reply_to=answers, auth=auth)
 
-    after = bot.rt.store.claim(claim["id"])
+    after = bot.claim(claim["id"])
     assert (after["state"], after["resolution"], after["rma_number"]) == ("in_review", None, None)
     assert [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])] == ["in_review", "warehouse_check"]
     [shown] = staff_mail_events(bot, claim["id"])
@@ -166,7 +166,7 @@ def test_a_forged_approval_of_a_rejected_claim_changes_nothing(make_bot):
     forged = answer_bytes(in_reply_to=mine["Message-ID"], auth=(), text="approve refund")
     bot.deliver(email.message_from_bytes(forged, policy=email.policy.default), at=NOW + dt.timedelta(hours=1))
     bot.poll(now=NOW + dt.timedelta(hours=1))
-    after = bot.rt.store.claim(claim["id"])
+    after = bot.claim(claim["id"])
     assert (after["state"], after["rma_number"]) == ("rejected", None)
     assert [r["reply_kind"] for r in bot.rt.store.replies(claim["id"])] == ["declined"]
     assert not any(re.search(r"RMA-\d{4}-\d+", m.get_body(("plain",)).get_content()) for m in bot.replies())

@@ -69,7 +69,7 @@ def test_another_case_on_an_order_with_an_open_claim_goes_to_staff(bot):
     assert "routed_to_staff" in json.loads(second["reasons"])
     # Whatever the customer adds, the held claim stays with staff.
     deliver(bot, LATER[2], "alice@example.net", f"Re: [CLM-{second['id']:05d}] Return SO-200001", "Still unused.")
-    assert (bot.rt.store.claim(second["id"])["state"], bot.rt.store.claim(second["id"])["rma_number"]) == (
+    assert (bot.claim(second["id"])["state"], bot.claim(second["id"])["rma_number"]) == (
         "in_review", None)
     assert first["state"] == "awaiting_evidence"
 
@@ -114,7 +114,7 @@ def test_an_order_number_named_only_in_a_later_answer_gets_no_second_rma_number(
     first, second = bot.claims()
     assert second["state"] == "awaiting_evidence"  # asked for the order number
     deliver(bot, LATER[2], "kim@example.kr", f"Re: [CLM-{second['id']:05d}] Return", "The order is SO-100110.")
-    second = bot.rt.store.claim(second["id"])
+    second = bot.claim(second["id"])
     assert (second["state"], second["routed_by"], second["rma_number"]) == ("in_review", "same-order", None)
     assert [c["rma_number"] for c in bot.claims() if c["rma_number"]] == [first["rma_number"]]
 
@@ -125,5 +125,5 @@ def test_the_hold_outlives_other_routing(bot):
     held = bot.claims()[1]
     bot.rt.store.set_claim(held["id"], NOW, routed_by="reply-rate-limit")  # as the rate limit writes it
     deliver(bot, LATER[2], "kim@example.kr", f"Re: [CLM-{held['id']:05d}] Return", "Still unused, sealed.")
-    held = bot.rt.store.claim(held["id"])
+    held = bot.claim(held["id"])
     assert (held["state"], held["rma_number"]) == ("in_review", None)

@@ -174,8 +174,8 @@ def test_claim_reference_in_subject_joins_only_the_senders_own_claim(bot):
                 at=bot.now + dt.timedelta(minutes=5))
     bot.poll()
     assert len(bot.claims()) == 2
-    assert bot.rt.store.claim(alice["id"])["state"] == "in_review"
-    assert bot.rt.store.claim(carol["id"])["state"] == "approved"
+    assert bot.claim(alice["id"])["state"] == "in_review"
+    assert bot.claim(carol["id"])["state"] == "approved"
 
 
 def test_waiting_claim_is_reminded_once_then_closed_and_reopened_by_an_answer(bot):
@@ -196,7 +196,7 @@ def test_waiting_claim_is_reminded_once_then_closed_and_reopened_by_an_answer(bo
     assert kinds() == ["ask_evidence", "reminder"]  # one reminder, not one per poll
     bot.poll(now=bot.now + 14 * day + dt.timedelta(minutes=1))
     assert kinds() == ["ask_evidence", "reminder", "closed"]
-    assert bot.rt.store.claim(claim["id"])["state"] == "closed"
+    assert bot.claim(claim["id"])["state"] == "closed"
     closing = bot.rt.store.replies(claim["id"])[-1]
     assert "reopen" in closing["body_text"]
 
@@ -205,7 +205,7 @@ def test_waiting_claim_is_reminded_once_then_closed_and_reopened_by_an_answer(bo
                            "We received all boxes and emptied every box. Photos attached.", photos=1,
                            in_reply_to=closing["message_id"]), at=later)
     bot.poll(now=later)
-    assert bot.rt.store.claim(claim["id"])["state"] == "in_review"
+    assert bot.claim(claim["id"])["state"] == "in_review"
     events = [e["kind"] for e in bot.rt.store.events(claim["id"])]
     assert events.index("closed") < events.index("reopened")
     assert len(bot.claims()) == 1
@@ -284,7 +284,7 @@ def test_quarantined_mail_is_listed_and_reprocessed_after_a_fix(bot, monkeypatch
     assert result.exit_code == 0, result.output
     assert "ingested, claim CLM-00001; 1 reply sent" in result.output
     assert cli_run("quarantine").output.strip() == "quarantine is empty"
-    [claim] = bot.rt.store.claims()
+    [claim] = bot.claims()
     assert claim["state"] == "approved"
     assert "reprocessed" in [e["kind"] for e in bot.rt.store.events(claim["id"])]
     assert bot.poll().fetched == 0  # nothing is taken in twice

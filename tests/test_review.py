@@ -64,7 +64,7 @@ def invoke(config, *args, exit_code: int = 0):
 
 
 def state(bot, claim_id):
-    return bot.rt.store.claim(claim_id)["state"]
+    return bot.claim(claim_id)["state"]
 
 
 # --- routing rules -----------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_good_entry_applies_once_bad_entry_is_reported(bot):
 
     result = invoke(bot.config, "apply-overrides", exit_code=1)  # a problem was reported
     assert "applied CLM-00001-" in result.output and "no claim CLM-99999" in result.output
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], claim["resolution"], claim["decided_by"]) == ("approved", "refund", "staff")
     assert claim["rma_number"] == "RMA-2026-00001"
     [_, confirmation] = bot.rt.store.replies(claim["id"])
@@ -207,7 +207,7 @@ def test_request_evidence_then_the_answer_goes_back_to_staff(bot):
     bot.deliver(claim_mail("carol@example.org", f"Re: {ask['subject']}", "Here they are.", photos=1,
                            in_reply_to=ask["message_id"]), at=NOW + dt.timedelta(hours=2))
     bot.poll(now=NOW + dt.timedelta(hours=2))
-    claim = bot.rt.store.claim(1)
+    claim = bot.claim(1)
     assert (claim["state"], claim["photos"]) == ("in_review", 1)  # not re-decided by the policy behind staff
 
 
@@ -228,7 +228,7 @@ def test_warehouse_answer_becomes_an_override(bot):
     answer = warehouse_answer(to_warehouse, "approve reship\nPacking video: the LM2596S bag was left on the table.")
     bot.deliver(answer, at=NOW + dt.timedelta(hours=3))
     bot.poll(now=NOW + dt.timedelta(hours=3))
-    claim = bot.rt.store.claim(claim["id"])
+    claim = bot.claim(claim["id"])
     assert (claim["state"], claim["resolution"]) == ("approved", "reship")
     override = next(e for e in bot.rt.store.events(claim["id"]) if e["kind"] == "override")
     assert json.loads(override["detail"])["by"] == "warehouse@example.com"
