@@ -249,16 +249,15 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             resumed = outer.pop()
             if all(w.number is not None for w in inside.words):  # "quinze (15)" says its number again
                 found.pop()
-            elif all(w.number is not None or w.fraction or w.text in _OF_WORDS for w in inside.words):
-                found.pop()  # "not a single AMS1117 (0 of 200)", "los bultos (2/2)": the count of its clause
+            elif all(w.number is not None or w.text in _OF_WORDS for w in inside.words) or _restated(inside, resumed):
+                found.pop()  # "not a single AMS1117 (0 of 200)", "los bultos están los dos (2/2)": its clause's count
                 resumed.words.extend(inside.words)
             found.append(resumed)
             i += 1
             continue
         if token in _BREAK_MARKS or token in _CONJUNCTIONS and not _phrase_at(tokens, i) and not (
-                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y) and not _joins_numbers(tokens, i) \
-                and not _of_a_part(found[-1]):
-            # not "all boxes but one", "il n'y a", "cartons 1 and 2", "von den LM358N aber kein einziges"
+                token == "y" and i > 0 and tokens[i - 1] in _FRENCH_BEFORE_Y) and not _joins_numbers(tokens, i):
+            # not "all boxes but one", "il n'y a", "cartons 1 and 2"
             last = found[-1]
             found.append(Clause(carried_neg=token in ",()" and (
                 last.dangling or last.carried_neg and not any(w.concepts for w in last.words))
@@ -288,8 +287,7 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
             # cartons sont arrivés": a negation or a mail before the colon is not of what follows ("Kartons: 4" is)
             words = found[-1].words
             # nor is an emptying of the details after it: "il a été vidé de fond en comble : chaque sachet sorti"
-            # and a key is a few words: after "ich komme leider erst jetzt dazu:" the "erst" is not of the boxes
-            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE, C.EMPTY} for w in words[-8:]) or len(words) > 5:
+            if len(words) > 3 and any(w.concepts & {C.NEG, C.MESSAGE, C.EMPTY} for w in words[-8:]):
                 found.append(Clause())  # "Not yet arrived: box 3" is a key and its value: one clause
             i += 1
             continue
@@ -322,6 +320,8 @@ def clauses(sentence: str, is_order: Callable[[str], bool], languages: tuple[str
                 clause.numbers() or clause.has_word(C.PARTIAL)) and all(
                 w.number is not None or w.concepts <= {C.NEG, C.BOX, C.PARTIAL} for w in clause.words):
             kept[-1].words.append(Word("not all", frozenset({C.PARTIAL})))  # "alle angekommen, aber 2 nicht"
+        elif kept and clause.after_conjunction in _CONTRASTING and _of_a_part(kept[-1]) and not _part_in(clause):
+            kept[-1].words.extend(clause.words)  # "von den LM358N aber kein einziges Stück": one clause, of them
         else:
             kept.append(clause)
     for clause in kept:
@@ -365,6 +365,18 @@ def _of_a_part(clause: Clause) -> bool:
     """ "von den LM358N", "of the NE555P": the subject a clause begins with, before "aber" or "however"."""
     words = clause.words
     return 2 <= len(words) <= 3 and words[0].text in _OF_WORDS and bool(words[-1].part)
+
+
+_CONTRASTING = frozenset({"aber", "jedoch", "but", "however", "mais", "cependant", "pero"})
+
+
+def _restated(inside: Clause, resumed: Clause) -> bool:
+    """ "los dos (2/2)": a bracketed fraction of all that says again the number just before it; not a box's
+    label ("Paket (2/2)", "box 2 (2/2)") nor a part's count ("LM358N (180/200)")."""
+    words = resumed.words
+    if len(inside.words) != 1 or not (fraction := inside.words[0].fraction) or fraction[0] != fraction[1]:
+        return False
+    return len(words) >= 2 and words[-1].number == fraction[0] and C.BOX not in words[-2].concepts
 
 
 def _restrictive_ne(clause: Clause) -> None:
@@ -707,8 +719,8 @@ def _boxes_emptied(clause: Clause, sentence: str, reading: Reading, said_before:
         return
     if emptied and (clause.negated or clause.has(C.PARTIAL)) or clause.has(C.BOX) and _labelled_boxes(clause):
         reading.partly.add((Evidence.BOXES_EMPTIED, sentence))  # "we only unpacked one", "box 3 not yet"
-    if clause.negated or clause.has(C.PARTIAL):
-        return
+    if clause.negated or clause.has(C.PARTIAL) or clause.words[0].text in _BEFORE:
+        return  # nor "before we unpack the boxes, please confirm": not done yet
     if not emptied or clause.has(C.BAG) and not clause.has(C.BOX) or any(w.text in _MEASURES for w in clause.words):
         return  # nor "au lieu de sortir 5 V": what a regulator puts out
     if reading.emptying_denied and not clause.has(C.ALL, C.FULLY, C.EACH):
@@ -880,17 +892,22 @@ def _not_a_single(clause: Clause) -> bool:
     """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547", "none of the 200 AMS1117-3.3": none of
     the part came."""
     words = clause.words
-    # one negation only: "none of the LM358N were not received" says they all came
-    return bool(_part_in(clause)) and sum(C.NEG in w.concepts for w in words) == 1 and \
-        clause.concepts <= _NONE_OF_IT and any(
-        (w.number == 1 or w.text in _NONE_WORDS) and words[i + 1].text in _SINGLE
-        or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE
-        for i, w in enumerate(words[:-1]))
+    single = [i for i, w in enumerate(words[:-1]) if (w.number == 1 or w.text in _NONE_WORDS) and
+              words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE]
+    if not single or not _part_in(clause) or sum(C.NEG in w.concepts for w in words) != 1:
+        return False  # one negation only: "none of the LM358N were not received" says they all came
+    said = [w for i, w in enumerate(words) if i - 1 not in single and i not in single]  # but "not a single"
+    # and nothing but that none came: not "kein einziges Stück kam zu spät", "pas un seul ... en retard", nor
+    # of one box ("kein einziges Stück im ersten Karton")
+    return all(w.concepts <= _NONE_OF_IT for w in said) and all(
+        w.concepts or w.part or w.number is not None or len(w.text) <= 3 or w.text in _NONE_SAYING for w in said) \
+        and not (clause.has(C.BOX) and any(w.number is not None for w in said))
 
 
-_NONE_OF_IT = frozenset({C.NEG, C.PARTIAL, C.RECEIVE, C.FIND, C.INSIDE, C.UNIT, C.BOX, C.PARCEL})
+_NONE_OF_IT = frozenset({C.NEG, C.RECEIVE, C.FIND, C.INSIDE, C.UNIT, C.BOX, C.PARCEL})
 _SINGLE = frozenset({"seul", "seule", "single", "einzig", "einziger", "einzige", "einziges", "einzigen", "solo",
                      "sola"})
+_BEFORE = frozenset({"before", "bevor", "avant", "antes"})
 
 
 def _on_the_papers(clause: Clause, index: int) -> bool:
@@ -1056,6 +1073,7 @@ def _kind(clause: Clause, sentence: str, reading: Reading) -> None:
 
 _NONE_WORDS = frozenset({"none", "neither", "nothing", "keins", "keiner", "keine", "kein", "nichts", "aucun", "aucune",
                          "rien", "ninguno", "ninguna", "nada", "ningun"})
+_NONE_SAYING = _SINGLE | _NONE_WORDS | _CONTRASTING | {"them", "these", "those", "ihnen", "dieser", "diesen"}
 
 
 def _not_all(clause: Clause) -> bool:
