@@ -899,8 +899,8 @@ def _not_a_single(clause: Clause) -> bool:
     said = [w for i, w in enumerate(words) if i - 1 not in single and i not in single]  # but "not a single"
     # and nothing but that none came: not "kein einziges Stück kam zu spät", "pas un seul ... en retard", nor
     # of one box ("kein einziges Stück im ersten Karton")
-    return all(w.concepts <= _NONE_OF_IT for w in said) and all(
-        w.concepts or w.part or w.number is not None or len(w.text) <= 3 or w.text in _NONE_SAYING for w in said) \
+    return all(w.concepts <= _NONE_OF_IT and (w.concepts or w.part or w.number is not None or len(w.text) <= 3
+                                               or w.text in _NONE_SAYING) for w in said) \
         and not (clause.has(C.BOX) and any(w.number is not None for w in said))
 
 
