@@ -892,8 +892,8 @@ def _not_a_single(clause: Clause) -> bool:
     """ "pas un seul LM358N", "not a single NE555P", "ni un solo BC547", "none of the 200 AMS1117-3.3": none of
     the part came."""
     words = clause.words
-    single = [i for i, w in enumerate(words[:-1]) if (w.number == 1 or w.text in _NONE_WORDS) and
-              words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE]
+    single = {i for i, w in enumerate(words[:-1]) if (w.number == 1 or w.text in _NONE_WORDS) and
+              words[i + 1].text in _SINGLE or w.text in _NONE_WORDS and words[i + 1].text in _OF_THE}
     if not single or not _part_in(clause) or sum(C.NEG in w.concepts for w in words) != 1:
         return False  # one negation only: "none of the LM358N were not received" says they all came
     said = [w for i, w in enumerate(words) if i - 1 not in single and i not in single]  # but "not a single"
